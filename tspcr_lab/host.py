@@ -1,0 +1,61 @@
+"""The ``host`` object checks work with (in the spirit of pytest-testinfra).
+
+``host.run("cat %s", path)`` quotes every argument with :func:`shlex.quote` and returns a
+:class:`~tspcr_lab.transport.base.CommandResult`; ``host.probe(Addresses, "eth0")`` runs a typed
+probe. Every command has a time limit, bounded by the check's own deadline when one is set, and
+is recorded as evidence (command, exit code, outputs, timestamp) when a recorder is attached.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from .errors import CommandTimeout
+from .probes.base import Probe, quote_line
+from .transport.base import CommandResult, Transport
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class Host:
+    def __init__(self, name: str, transport: Transport, *, default_timeout: float = DEFAULT_TIMEOUT):
+        self.name = name
+        self.transport = transport
+        self.default_timeout = default_timeout
+        self._lock = threading.Lock()
+        # Set by the pytest plugin around each check: where evidence goes and when time is up.
+        self.recorder: Callable[[CommandResult], None] | None = None
+        self.deadline: float | None = None
+
+    def __repr__(self) -> str:
+        return f"<Host {self.name} via {self.transport.name}>"
+
+    def _timeout(self, timeout: float | None) -> float:
+        limit = self.default_timeout if timeout is None else timeout
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise CommandTimeout(f"{self.name}: the check ran out of time")
+            limit = min(limit, remaining)
+        return limit
+
+    def run(self, command: str, *args: Any, timeout: float | None = None) -> CommandResult:
+        """Run ``command % quoted(args)`` on the host and return its result (never raises on rc)."""
+        __tracebackhide__ = True
+        line = quote_line(command, *args)
+        with self._lock:
+            result = self.transport.run(line, self._timeout(timeout))
+        if self.recorder is not None:
+            self.recorder(result)
+        return result
+
+    def probe(self, probe: type[Probe] | Probe, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run a probe (a class and its arguments, or an instance) and return its parsed value."""
+        __tracebackhide__ = True
+        instance = probe if isinstance(probe, Probe) else probe(*args, **kwargs)
+        return instance.evaluate(self.run(instance.command(), timeout=timeout))
+
+    def close(self) -> None:
+        self.transport.close()

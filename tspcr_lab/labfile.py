@@ -1,0 +1,292 @@
+"""Lab files: ``labs/<id>/lab.toml`` declares a lab's topology, scoring rules and parameters.
+
+A lab folder holds::
+
+    lab.toml       what this module reads (see labs/ip-plan/lab.toml for a commented example)
+    params.py      generate(seed, lab) -> (params, expected): the trainee's parameters and the
+                   values the checks expect, both plain dicts derived from the seed only
+    deploy.py      pyinfra deploy: the starting state
+    solution.py    pyinfra deploy: a correct trainee's work
+    samples/*.py   pyinfra deploys: sample trainee work (partly right...) for demos and tests
+
+and its checks live in ``checks/<id>/``. Every error in a lab file is reported as one line naming
+the file and the key (``UserError``), with a suggestion when a key looks like a typo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import ipaddress
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+ROLES = ("pc", "server", "router")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+IFACE_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+LAB_ID_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def project_root() -> Path:
+    """The folder holding ``labs/`` and ``checks/``: $TSPCR_HOME, else the source checkout."""
+    env = os.environ.get("TSPCR_HOME")
+    return Path(env) if env else Path(__file__).resolve().parent.parent
+
+
+def labs_dir() -> Path:
+    return project_root() / "labs"
+
+
+def checks_dir() -> Path:
+    return project_root() / "checks"
+
+
+@dataclasses.dataclass(frozen=True)
+class HostSpec:
+    name: str
+    role: str
+    mgmt: str  # management address of the host (interface mgmt0)
+    interfaces: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkSpec:
+    host: str
+    iface: str
+    switch: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Lab:
+    id: str
+    path: Path
+    title: dict[str, str]
+    summary: dict[str, str]
+    competencies: tuple[str, ...]
+    mastery_threshold: float
+    check_timeout: float
+    mgmt_network: ipaddress.IPv4Network
+    mgmt_grader: str  # address the grader uses on the management network
+    hosts: dict[str, HostSpec]
+    switches: tuple[str, ...]
+    links: tuple[LinkSpec, ...]
+    settings: dict[str, Any]  # the [params] table, read by the lab's params.py
+    hints: dict[str, dict[str, str]]  # check name -> {lang: hint}
+
+    @property
+    def checks_path(self) -> Path:
+        return self.path.parent.parent / "checks" / self.id
+
+    @property
+    def deploy_file(self) -> Path:
+        return self.path / "deploy.py"
+
+    @property
+    def solution_file(self) -> Path:
+        return self.path / "solution.py"
+
+    def sample_file(self, name: str) -> Path:
+        path = self.path / "samples" / f"{name}.py"
+        if not path.is_file():
+            known = sorted(p.stem for p in (self.path / "samples").glob("*.py"))
+            raise UserError(f"lab {self.id}: no sample '{name}' (known: {', '.join(known) or 'none'})")
+        return path
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("fr") or self.id
+
+    def links_of(self, host: str) -> list[LinkSpec]:
+        return [link for link in self.links if link.host == host]
+
+
+class _Table:
+    """A TOML table being read: remembers where it is, rejects unknown keys with a suggestion."""
+
+    def __init__(self, data: Any, where: str, file: Path):
+        if not isinstance(data, dict):
+            raise UserError(f"{file}: {where} must be a table")
+        self.data, self.where, self.file = data, where, file
+        self.used: set[str] = set()
+
+    def fail(self, key: str, message: str) -> UserError:
+        return UserError(f"{self.file}: {self.where}{'.' if self.where else ''}{key}: {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise self.fail(key, "missing")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(key, f"expected {names}, found {value!r}")
+        return value
+
+    def done(self, free: bool = False) -> None:
+        if free:
+            return
+        for key in self.data:
+            if key not in self.used:
+                close = difflib.get_close_matches(key, sorted(self.used), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.fail(key, f"unknown key{hint}")
+
+
+def _texts(table: _Table, key: str, required: bool = True) -> dict[str, str]:
+    value = table.get(key, dict, default=... if required else {})
+    if not all(isinstance(v, str) for v in value.values()):
+        raise table.fail(key, "every translation must be a string")
+    if required and "fr" not in value:
+        raise table.fail(key, "needs at least a French text (fr)")
+    return dict(value)
+
+
+def find_lab(name: str) -> Path:
+    """A lab's folder from its id (``ip-plan``) or a path to the folder or its lab.toml."""
+    candidate = Path(name)
+    if candidate.name == "lab.toml":
+        candidate = candidate.parent
+    if candidate.is_dir() and (candidate / "lab.toml").is_file():
+        return candidate.resolve()
+    folder = labs_dir() / name
+    if LAB_ID_RE.match(name) and (folder / "lab.toml").is_file():
+        return folder
+    known = ", ".join(available_labs()) or "none"
+    raise UserError(f"unknown lab '{name}' (known labs: {known})")
+
+
+def available_labs() -> list[str]:
+    root = labs_dir()
+    return sorted(p.parent.name for p in root.glob("*/lab.toml")) if root.is_dir() else []
+
+
+def load_lab(name: str) -> Lab:
+    folder = find_lab(name)
+    file = folder / "lab.toml"
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    top = _Table(raw, "", file)
+
+    lab = _Table(top.get("lab", dict), "lab", file)
+    lab_id = lab.get("id", str)
+    if not LAB_ID_RE.match(lab_id):
+        raise lab.fail("id", f"'{lab_id}' must be lower-case letters, digits and dashes")
+    if lab_id != folder.name:
+        raise lab.fail("id", f"'{lab_id}' differs from the folder name '{folder.name}'")
+    title = _texts(lab, "title")
+    summary = _texts(lab, "summary", required=False)
+    competencies = lab.get("competencies", list)
+    from .referential import load as load_referential
+
+    referential = load_referential()
+    codes = []
+    for code in competencies:
+        if not isinstance(code, str):
+            raise lab.fail("competencies", f"{code!r} must be a string such as \"030\"")
+        codes.append(referential.competency(code).code)
+    threshold = lab.get("mastery_threshold", (int, float), 0.7)
+    if not 0 < threshold <= 1:
+        raise lab.fail("mastery_threshold", f"{threshold} must be in (0, 1]")
+    check_timeout = lab.get("check_timeout", (int, float), 30)
+    if check_timeout <= 0:
+        raise lab.fail("check_timeout", "must be positive")
+    lab.done()
+
+    mgmt = _Table(top.get("management", dict), "management", file)
+    try:
+        network = ipaddress.IPv4Network(mgmt.get("network", str))
+        grader = str(ipaddress.IPv4Address(mgmt.get("grader", str)))
+    except ValueError as exc:
+        raise mgmt.fail("network", str(exc)) from None
+    if ipaddress.IPv4Address(grader) not in network:
+        raise mgmt.fail("grader", f"{grader} is not in {network}")
+    mgmt.done()
+
+    switches = []
+    for i, item in enumerate(top.get("switches", list, [])):
+        table = _Table(item, f"switches[{i}]", file)
+        switch_name = table.get("name", str)
+        if not NAME_RE.match(switch_name):
+            raise table.fail("name", f"'{switch_name}' must be 1-10 lower-case letters or digits")
+        if switch_name in switches:
+            raise table.fail("name", f"switch '{switch_name}' declared twice")
+        table.done()
+        switches.append(switch_name)
+
+    host_items: list[tuple[str, str, str]] = []
+    seen_mgmt: set[str] = {grader}
+    for i, item in enumerate(top.get("hosts", list)):
+        table = _Table(item, f"hosts[{i}]", file)
+        host_name = table.get("name", str)
+        if not NAME_RE.match(host_name):
+            raise table.fail("name", f"'{host_name}' must be 1-10 lower-case letters or digits")
+        if any(host_name == h[0] for h in host_items) or host_name in switches:
+            raise table.fail("name", f"'{host_name}' is declared twice")
+        role = table.get("role", str)
+        if role not in ROLES:
+            raise table.fail("role", f"'{role}' is not one of {', '.join(ROLES)}")
+        address = table.get("mgmt", str)
+        try:
+            if ipaddress.IPv4Address(address) not in network:
+                raise table.fail("mgmt", f"{address} is not in the management network {network}")
+        except ValueError:
+            raise table.fail("mgmt", f"'{address}' is not an IPv4 address") from None
+        if address in seen_mgmt:
+            raise table.fail("mgmt", f"{address} is already used")
+        seen_mgmt.add(address)
+        table.done()
+        host_items.append((host_name, role, address))
+    if not host_items:
+        raise top.fail("hosts", "a lab needs at least one host")
+
+    links = []
+    host_names = {h[0] for h in host_items}
+    for i, item in enumerate(top.get("links", list, [])):
+        table = _Table(item, f"links[{i}]", file)
+        link = LinkSpec(table.get("host", str), table.get("iface", str), table.get("switch", str))
+        table.done()
+        if link.host not in host_names:
+            raise table.fail("host", f"unknown host '{link.host}'")
+        if link.switch not in switches:
+            raise table.fail("switch", f"unknown switch '{link.switch}'")
+        if not IFACE_RE.match(link.iface) or link.iface == "mgmt0":
+            raise table.fail("iface", f"'{link.iface}' is not a valid interface name (mgmt0 is reserved)")
+        if any(other.host == link.host and other.iface == link.iface for other in links):
+            raise table.fail("iface", f"{link.host} has two links on {link.iface}")
+        links.append(link)
+
+    hosts = {
+        name: HostSpec(name, role, address, tuple(l.iface for l in links if l.host == name))
+        for name, role, address in host_items
+    }
+    settings = top.get("params", dict, {})
+    hints_raw = top.get("hints", dict, {})
+    hints = {}
+    for check, texts in hints_raw.items():
+        hints[check] = _texts(_Table(hints_raw, "hints", file), check)
+    top.done()
+
+    return Lab(
+        id=lab_id,
+        path=folder,
+        title=title,
+        summary=summary,
+        competencies=tuple(codes),
+        mastery_threshold=float(threshold),
+        check_timeout=float(check_timeout),
+        mgmt_network=network,
+        mgmt_grader=grader,
+        hosts=hosts,
+        switches=tuple(switches),
+        links=tuple(links),
+        settings=settings,
+        hints=hints,
+    )

@@ -1,0 +1,54 @@
+"""Typed probes: in the spirit of pyinfra facts, a probe is a command plus a parser.
+
+A probe never changes the host: it only reads. ``command()`` returns a complete shell line whose
+arguments are quoted with :func:`shlex.quote`; ``process(stdout)`` turns the output into Python
+values. A non-zero exit code outside ``ok_codes`` goes to ``failed(result)``, which by default
+raises :class:`~tspcr_lab.errors.ProbeError` (an infrastructure error, not the trainee's fault).
+Probes whose command legitimately fails when the thing is absent (a missing file, an interface
+that is not configured) list that code in ``ok_codes`` or override ``failed``.
+"""
+
+from __future__ import annotations
+
+import abc
+import shlex
+from typing import Any
+
+from ..errors import ProbeError
+from ..transport.base import CommandResult
+
+
+def quote_line(command: str, *args: Any) -> str:
+    """``quote_line("cat %s", path)`` -> ``"cat '/a b'"``: every argument goes through shlex.quote."""
+    if not args:
+        return command
+    return command % tuple(shlex.quote(str(a)) for a in args)
+
+
+class Probe(abc.ABC):
+    """Base class of probes. Subclasses set ``ok_codes`` and implement ``command`` and ``process``."""
+
+    ok_codes: tuple[int, ...] = (0,)
+
+    @abc.abstractmethod
+    def command(self) -> str:
+        """The complete, quoted shell line to run."""
+
+    @abc.abstractmethod
+    def process(self, output: str) -> Any:
+        """Parse the command's standard output."""
+
+    def failed(self, result: CommandResult) -> Any:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ProbeError(
+            f"{type(self).__name__}: `{result.command}` exited {result.rc}"
+            + (f": {detail[-1]}" if detail else "")
+        )
+
+    def evaluate(self, result: CommandResult) -> Any:
+        if result.rc in self.ok_codes:
+            return self.process(result.stdout)
+        return self.failed(result)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.command()!r})"

@@ -1,0 +1,110 @@
+"""Provisioning with pyinfra's API: run a lab's deploy (``deploy.py``, ``solution.py``, a sample)
+on the lab's hosts, virtual (``@tspcr`` console connector) or real (SSH, from an inventory).
+
+pyinfra prepares operations host by host, so each deploy file is executed once per host with
+pyinfra's context set, then the operations run in one batch. One :class:`pyinfra.api.State` is
+used per call: a second ``run_ops`` on the same state would run the old operations again. A host
+that fails to connect is dropped silently by pyinfra: it is reported here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..errors import TspcrError
+
+
+class ProvisionError(TspcrError):
+    """A deploy could not be applied (reported on one line)."""
+
+
+@dataclasses.dataclass
+class ProvisionResult:
+    deploy: str
+    hosts: list[str]
+    unreachable: dict[str, str]
+    failed: list[str]
+    operations: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.unreachable and not self.failed
+
+
+def run_deploy(deploy_file: Path, inventory_hosts: list[tuple[str, dict[str, Any]]]) -> ProvisionResult:
+    """Apply ``deploy_file`` to ``inventory_hosts`` ((pyinfra name, data) pairs) and say how it went."""
+    from pyinfra.api import Config, Inventory, State
+    from pyinfra.api.connect import connect_all, disconnect_all
+    from pyinfra.api.exceptions import PyinfraError
+    from pyinfra.api.operations import run_ops
+    from pyinfra.context import ctx_config, ctx_host, ctx_inventory, ctx_state
+
+    if not deploy_file.is_file():
+        raise ProvisionError(f"no deploy file {deploy_file}")
+    code = compile(deploy_file.read_text(encoding="utf-8"), str(deploy_file), "exec")
+
+    errors = _ErrorCollector()
+    logger = logging.getLogger("pyinfra")
+    logger.addHandler(errors)
+    logger.propagate = False
+    inventory = Inventory((inventory_hosts, {}))
+    config = Config(CONNECT_TIMEOUT=5)
+    state = State(inventory, config)
+    state.current_deploy_filename = str(deploy_file)
+    unreachable: dict[str, str] = {}
+    try:
+        with ctx_state.use(state), ctx_inventory.use(inventory), ctx_config.use(config):
+            try:
+                connect_all(state)
+            except PyinfraError:
+                pass  # "No hosts remaining!": every host is listed as unreachable below
+            for host in inventory:
+                if not host.connected:
+                    unreachable[host.name] = errors.last_for(host.name) or "could not connect"
+            for host in state.inventory.get_active_hosts():
+                with ctx_config.use(state.config.copy()), ctx_host.use(host):
+                    try:
+                        exec(code, {"__file__": str(deploy_file), "__name__": "__deploy__"})
+                    except PyinfraError:
+                        raise
+                    except Exception as exc:
+                        raise ProvisionError(
+                            f"{deploy_file}: failed while preparing {host.name}: {type(exc).__name__}: {exc}"
+                        ) from None
+            operations = len(state.get_op_order())
+            if state.active_hosts:
+                try:
+                    run_ops(state)
+                except PyinfraError as exc:
+                    errors.messages.append(("", str(exc)))
+            disconnect_all(state)
+    finally:
+        logger.removeHandler(errors)
+    failed = sorted(h.name for h in state.failed_hosts if h.name not in unreachable)
+    return ProvisionResult(
+        deploy=str(deploy_file),
+        hosts=[h.name for h in inventory],
+        unreachable=unreachable,
+        failed=failed,
+        operations=operations,
+    )
+
+
+class _ErrorCollector(logging.Handler):
+    """Keeps pyinfra's error messages so that they can be reported per host."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((getattr(record, "host", ""), record.getMessage()))
+
+    def last_for(self, name: str) -> str | None:
+        for _, message in reversed(self.messages):
+            if name in message:
+                return message.strip().splitlines()[-1]
+        return None

@@ -1,0 +1,53 @@
+"""The transport layer: how a command reaches a host.
+
+A transport runs one shell command line on one host and returns a :class:`CommandResult`. It knows
+nothing of checks or grading. Quoting is done one level up (:meth:`tspcr_lab.host.Host.run`).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import time
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    """What a command gave back. Unpacks as ``rc, stdout, stderr``."""
+
+    command: str
+    rc: int
+    stdout: str
+    stderr: str
+    host: str = ""
+    started: float = dataclasses.field(default_factory=time.time)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    def __iter__(self):
+        return iter((self.rc, self.stdout, self.stderr))
+
+
+class Transport(abc.ABC):
+    """One connection to one host. Implementations must be safe to call from one thread at a time
+    per host and must raise :class:`tspcr_lab.errors.HostUnreachable` or
+    :class:`tspcr_lab.errors.CommandTimeout` for infrastructure problems, never return them as a
+    non-zero exit code."""
+
+    name: str = "transport"
+
+    @abc.abstractmethod
+    def run(self, command: str, timeout: float) -> CommandResult:
+        """Run ``command`` (a complete, already quoted shell line) and wait at most ``timeout``."""
+
+    def close(self) -> None:  # noqa: B027 - optional for transports without a connection
+        """Release the connection, if any."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

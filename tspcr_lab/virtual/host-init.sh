@@ -1,0 +1,33 @@
+#!/bin/sh
+# tspcr-lab host init: brings a virtual host up from its persistent configuration, the way a
+# Debian system without systemd boots: hostname from /etc/hostname, net.* sysctls from
+# /etc/sysctl.conf and /etc/sysctl.d, interfaces from /etc/network/interfaces (ifup -a),
+# nftables from /etc/nftables.conf when enabled, then the services listed one per line in
+# /etc/tspcr-lab/boot-services through their init scripts (service NAME start).
+# Whatever was only set at run time (ip addr add, ...) is gone after a reboot, as on a real PC.
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+exec </dev/null >/run/boot.log 2>&1
+umask 022
+hostname -F /etc/hostname || hostname localhost
+ip link set lo up
+# The management network belongs to the lab, not to the trainee's configuration.
+. /etc/tspcr-lab/mgmt.env
+ip addr add "$MGMT_ADDRESS" dev mgmt0 && ip link set mgmt0 up
+# Only network sysctls: they are per network namespace; other keys would reach the whole machine.
+cat /etc/sysctl.conf /etc/sysctl.d/*.conf 2>/dev/null \
+    | sed -n 's/^[[:space:]]*\(net\.[^=[:space:]]*\)[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*$/\1=\2/p' \
+    | while read -r kv; do sysctl -q -w "$kv"; done
+mkdir -p /run/network
+ifup -a
+ifup -a --allow=hotplug
+if grep -qx nftables /etc/tspcr-lab/boot-services 2>/dev/null && [ -r /etc/nftables.conf ]; then
+    nft -f /etc/nftables.conf
+fi
+mkdir -p /run/sshd
+while read -r svc; do
+    case "$svc" in ""|"#"*|nftables) continue ;; esac
+    service "$svc" start
+done </etc/tspcr-lab/boot-services
+echo "boot complete"
+exec sleep infinity
