@@ -67,6 +67,7 @@ class Lab:
     path: Path
     title: dict[str, str]
     summary: dict[str, str]
+    instructions: dict[str, str]  # what the trainee is asked to do, with {parameter} placeholders
     competencies: tuple[str, ...]
     mastery_threshold: float
     check_timeout: float
@@ -183,6 +184,7 @@ def load_lab(name: str) -> Lab:
         raise lab.fail("id", f"'{lab_id}' differs from the folder name '{folder.name}'")
     title = _texts(lab, "title")
     summary = _texts(lab, "summary", required=False)
+    instructions = _texts(lab, "instructions", required=False)
     competencies = lab.get("competencies", list)
     from .referential import load as load_referential
 
@@ -279,6 +281,7 @@ def load_lab(name: str) -> Lab:
         path=folder,
         title=title,
         summary=summary,
+        instructions=instructions,
         competencies=tuple(codes),
         mastery_threshold=float(threshold),
         check_timeout=float(check_timeout),

@@ -1,1 +1,250 @@
-"""pytest plugin (being written)."""
+"""The tspcr-lab pytest plugin (entry point ``pytest11``).
+
+Checks are ordinary pytest tests under ``checks/<lab>/``. A check says what it evidences with a
+marker and receives fixtures::
+
+    @pytest.mark.competency("030", points=2, critical=False)
+    def test_address(hosts, expected, check): ...
+
+Fixtures: ``lab`` (the lab file), ``params`` (what the trainee was given), ``expected`` (what the
+checks expect), ``hosts`` (a handle per host, ``hosts.pc1.run(...)``), ``check`` (expectations
+with messages in the trainee's language), ``lab_context`` (all of it).
+
+Outcomes: *passed*; *failed* (the trainee's work is wrong: a ``CheckFailed`` or a plain
+``assert``); *error* (the check could not run: an ``InfraError`` such as an unreachable host, a
+timeout, the lab not up, or a bug in the check itself), which pytest and its reporters show as an
+error, never as a failure; *skipped*. The competency, points, status, message and evidence of each
+check go into the report's ``user_properties`` (as junitxml does with markers), from which the
+:class:`~tspcr_lab.reporting.ResultsReporter` builds ``results.json`` and the HTML report's
+additions. Reporters register only when their option is given, and never on xdist workers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import CheckFailed, InfraError, TspcrError, UserError
+from .expect import Check
+from .i18n import LANGS
+
+CONTEXTS = pytest.StashKey[dict]()
+EVIDENCE = pytest.StashKey[list]()
+MAX_EVIDENCE_TEXT = 64 * 1024
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tspcr-lab", "tspcr-lab lab checks")
+    group.addoption("--lab", dest="tspcr_lab", help="lab id (default: the folder name under checks/)")
+    group.addoption("--instance", dest="tspcr_instance", help="virtual lab instance (default: the lab id)")
+    group.addoption("--inventory", dest="tspcr_inventory", help="pyinfra inventory of a real lab")
+    group.addoption("--seed", dest="tspcr_seed", type=int, help="the trainee's seed (default: the virtual lab's)")
+    group.addoption("--trainee", dest="tspcr_trainee", help="the trainee's name")
+    group.addoption("--lang", dest="tspcr_lang", choices=LANGS, default="fr", help="language of messages")
+    group.addoption("--results", dest="tspcr_results", help="write results.json to this path")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "competency(code, points=1, critical=False, timeout=None): the competency a check evidences, "
+        "what it is worth, whether failing it denies mastery, and its time limit in seconds",
+    )
+    config.stash[CONTEXTS] = {}
+    if hasattr(config, "workerinput"):
+        return  # xdist worker: the controller reports
+    from .reporting import HtmlAdditions, ResultsReporter
+
+    if config.getoption("tspcr_results") or config.getoption("htmlpath", None):
+        reporter = ResultsReporter(config)
+        config.pluginmanager.register(reporter, "tspcr-results")
+        if config.getoption("htmlpath", None) and config.pluginmanager.hasplugin("html"):
+            config.pluginmanager.register(HtmlAdditions(reporter), "tspcr-html")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for context in config.stash.get(CONTEXTS, {}).values():
+        if not isinstance(context, BaseException):
+            context.hosts.close()
+
+
+def lab_id_for(config: pytest.Config, path: Path) -> str:
+    """The lab a check file belongs to: ``--lab``, else its folder (checks/<lab>/test_x.py)."""
+    return config.getoption("tspcr_lab") or path.parent.name
+
+
+def _context(config: pytest.Config, path: Path):
+    from .context import open_context
+
+    lab_id = lab_id_for(config, path)
+    cache = config.stash[CONTEXTS]
+    if lab_id not in cache:
+        try:
+            cache[lab_id] = open_context(
+                lab_id,
+                instance=config.getoption("tspcr_instance"),
+                inventory=config.getoption("tspcr_inventory"),
+                seed=config.getoption("tspcr_seed"),
+                trainee=config.getoption("tspcr_trainee"),
+            )
+        except TspcrError as exc:
+            cache[lab_id] = exc
+    context = cache[lab_id]
+    if isinstance(context, BaseException):
+        raise InfraError(str(context))
+    return context
+
+
+@pytest.fixture(scope="module")
+def lab_context(request: pytest.FixtureRequest):
+    return _context(request.config, request.path)
+
+
+@pytest.fixture(scope="module")
+def lab(lab_context):
+    return lab_context.lab
+
+
+@pytest.fixture(scope="module")
+def params(lab_context) -> dict[str, Any]:
+    return lab_context.params.params
+
+
+@pytest.fixture(scope="module")
+def expected(lab_context) -> dict[str, Any]:
+    return lab_context.params.expected
+
+
+@pytest.fixture(scope="module")
+def hosts(lab_context):
+    return lab_context.hosts
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest) -> Check:
+    return Check(request.config.getoption("tspcr_lang"))
+
+
+@pytest.fixture(autouse=True)
+def _tspcr_check_limits(request: pytest.FixtureRequest):
+    """Around each check: a deadline for its commands and a record of what it read (evidence)."""
+    marker = request.node.get_closest_marker("competency")
+    if marker is None or "lab_context" not in request.fixturenames:
+        yield
+        return
+    context = request.getfixturevalue("lab_context")
+    timeout = marker.kwargs.get("timeout") or context.lab.check_timeout
+    evidence = request.node.stash.setdefault(EVIDENCE, [])
+    deadline = time.monotonic() + float(timeout)
+
+    def record(result) -> None:
+        evidence.append({
+            "host": result.host,
+            "command": result.command,
+            "rc": result.rc,
+            "stdout": result.stdout[:MAX_EVIDENCE_TEXT],
+            "stderr": result.stderr[:MAX_EVIDENCE_TEXT],
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(result.started)),
+            "duration": round(result.duration, 4),
+        })
+
+    for host in context.hosts.values():
+        host.deadline, host.recorder = deadline, record
+    try:
+        yield
+    finally:
+        for host in context.hosts.values():
+            host.deadline, host.recorder = None, None
+
+
+def _marker_values(item: pytest.Item) -> tuple[str, float, bool] | None:
+    marker = item.get_closest_marker("competency")
+    if marker is None:
+        return None
+    if not marker.args:
+        raise UserError(f"{item.nodeid}: @pytest.mark.competency needs a competency code")
+    from .referential import load
+
+    code = load().competency(marker.args[0]).code
+    points = float(marker.kwargs.get("points", 1))
+    return code, points, bool(marker.kwargs.get("critical", False))
+
+
+def classify(excinfo: pytest.ExceptionInfo | None, report: pytest.TestReport, when: str, lang: str) -> tuple[str, str]:
+    """(status, message) of a finished check."""
+    if excinfo is None:
+        return ("passed", "") if report.passed else ("skipped", "")
+    exc = excinfo.value
+    if report.skipped:
+        return "skipped", str(getattr(exc, "msg", "") or exc)
+    if when != "call":
+        return "error", _one_line(exc)
+    if isinstance(exc, CheckFailed):
+        return "failed", exc.message(lang)
+    if isinstance(exc, (InfraError, UserError)):
+        return "error", _one_line(exc)
+    if isinstance(exc, AssertionError):
+        return "failed", _one_line(exc) or "assertion failed"
+    return "error", f"the check itself failed: {type(exc).__name__}: {_one_line(exc)}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    marker_error = ""
+    try:
+        values = _marker_values(item)
+    except TspcrError as exc:  # a typo in a marker: the check cannot be scored
+        values, marker_error = ("", 0.0, False), str(exc)
+    if values is None:
+        return
+    final = call.when == "call" or (call.when == "setup" and not report.passed)
+    if not final:
+        return
+    code, points, critical = values
+    lang = item.config.getoption("tspcr_lang")
+    status, message = classify(call.excinfo, report, call.when, lang)
+    if marker_error:
+        status, message = "error", marker_error
+        report.outcome, report.longrepr = "failed", marker_error
+    if status == "error" and call.when == "call":
+        # Not the trainee's failure: pytest, junitxml and pytest-html all show it as an error.
+        report.when = "setup"
+    if status in ("failed", "error") and call.excinfo is not None and isinstance(
+        call.excinfo.value, (CheckFailed, InfraError, UserError)
+    ):
+        report.longrepr = message
+    evidence = item.stash.get(EVIDENCE, [])
+    if evidence:
+        report.sections.append(("tspcr evidence", _evidence_text(evidence)))
+    report.user_properties.extend([
+        ("lab", lab_id_for(item.config, item.path)),
+        ("check", getattr(item, "originalname", item.name)),
+        ("competency", code),
+        ("points", points),
+        ("critical", critical),
+        ("status", status),
+        ("earned", points if status == "passed" else 0.0),
+        ("message", message),
+        ("evidence", evidence),
+    ])
+
+
+def _evidence_text(evidence: list[dict[str, Any]]) -> str:
+    parts = []
+    for e in evidence:
+        parts.append(f"[{e['time']}] {e['host']}$ {e['command']}  (rc={e['rc']}, {e['duration']}s)")
+        if e["stdout"]:
+            parts.append(e["stdout"].rstrip("\n"))
+        if e["stderr"]:
+            parts.append("stderr: " + e["stderr"].rstrip("\n"))
+    return "\n".join(parts)

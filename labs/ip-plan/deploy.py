@@ -56,6 +56,8 @@ elif host.name == "srv1":
         src=StringIO(
             "# DNS resolver of the lab: answers for its domain only, asks no one else\n"
             "no-resolv\nno-hosts\nno-poll\n"
+            # answer the whole lab (both LANs), not only srv1's own subnet (--local-service)
+            "interface=eth0\n"
             f"local=/{domain}/\ndomain={domain}\n" + "\n".join(records) + "\n"
         ),
         dest="/etc/dnsmasq.d/lab.conf",

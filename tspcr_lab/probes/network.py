@@ -7,31 +7,15 @@ turn unexpected output into :class:`~tspcr_lab.errors.ProbeError`, never another
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
 import json
 import re
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ProbeError
 from ..transport.base import CommandResult
 from .base import Probe, quote_line
-
-
-def parser(process: Callable) -> Callable:
-    """Decorate ``process``: a parse error (bad JSON, missing field...) becomes a one-line ProbeError."""
-
-    @functools.wraps(process)
-    def wrapper(self: Probe, output: str) -> Any:
-        try:
-            return process(self, output)
-        except ProbeError:
-            raise
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-            detail = " ".join(str(exc).split()) or type(exc).__name__
-            raise ProbeError(f"{type(self).__name__}: cannot parse the output: {detail}") from exc
-
-    return wrapper
+from .system import ABSENT, FileContent, probe_parser
 
 
 def _json_list(output: str) -> list:
@@ -83,19 +67,22 @@ class Addresses(Probe):
             return "ip -j addr show"
         return quote_line("ip -j addr show dev %s", self.iface)
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> list[Address]:
-        return [
-            Address(
-                iface=link["ifname"],
-                family=info["family"],
-                address=info["local"],
-                prefixlen=int(info["prefixlen"]),
-                scope=info.get("scope", "global"),
-            )
-            for link in _json_list(output)
-            for info in link.get("addr_info", [])
-        ]
+        addresses = []
+        for link in _json_list(output):
+            iface = link["ifname"]
+            for info in link.get("addr_info", []):
+                addresses.append(
+                    Address(
+                        iface=iface,
+                        family=info["family"],
+                        address=info["local"],
+                        prefixlen=int(info["prefixlen"]),
+                        scope=info.get("scope", "global"),
+                    )
+                )
+        return addresses
 
     def failed(self, result: CommandResult) -> Any:
         if self.iface is not None and _missing_device(result):
@@ -123,7 +110,7 @@ class Links(Probe):
     def command(self) -> str:
         return "ip -j link show"
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> dict[str, Link]:
         links = {}
         for item in _json_list(output):
@@ -169,7 +156,7 @@ class Routes(Probe):
     def command(self) -> str:
         return f"ip -j -{self.family} route show"
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> list[Route]:
         return [
             Route(
@@ -198,7 +185,7 @@ class Neighbor:
 
 
 class Neighbors(Probe):
-    """``ip -j neigh show [ADDRESS] [dev DEV]`` -> list of :class:`Neighbor` (``[]`` if DEV does not exist)."""
+    """``ip -j neigh show [to ADDRESS] [dev DEV]`` -> list of :class:`Neighbor` (``[]`` if no DEV)."""
 
     def __init__(self, address: str | None = None, dev: str | None = None):
         self.address = address
@@ -212,7 +199,7 @@ class Neighbors(Probe):
             line += quote_line(" dev %s", self.dev)
         return line
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> list[Neighbor]:
         # With a ``dev`` filter, ip leaves the "dev" key out of each entry.
         return [
@@ -270,19 +257,19 @@ def parse_resolv_conf(text: str) -> ResolverConfig:
     return ResolverConfig(nameservers=nameservers, search=search, domain=domain)
 
 
-class Resolver(Probe):
-    """Read a resolv.conf -> :class:`ResolverConfig` (empty when the file is missing)."""
-
-    ok_codes = (0, 3)  # 3: the file does not exist (see FileContent)
+class Resolver(FileContent):
+    """Read a resolv.conf -> :class:`ResolverConfig` (empty when the file does not exist)."""
 
     def __init__(self, path: str = "/etc/resolv.conf"):
-        self.path = path
-
-    def command(self) -> str:
-        return quote_line("if test -e %s; then cat -- %s; else (exit 3); fi", self.path, self.path)
+        super().__init__(path)
 
     def process(self, output: str) -> ResolverConfig:
         return parse_resolv_conf(output)
+
+    def failed(self, result: CommandResult) -> Any:
+        if result.rc == ABSENT:
+            return ResolverConfig(nameservers=[], search=[], domain=None)
+        return super().failed(result)
 
 
 # --- ifupdown -----------------------------------------------------------------------------------
@@ -307,12 +294,17 @@ class InterfaceOptions(dict):
 
     @property
     def cidr(self) -> str | None:
-        """``"10.0.0.5/24"`` from the first address and netmask, or None without an address."""
+        """``"10.0.0.5/24"`` from the first address and netmask, or None without an address.
+        A netmask that is not a valid mask is kept as written: ``"10.0.0.5/255.0.255.0"``."""
         if "address" not in self:
             return None
         if "netmask" not in self:
             return self["address"]
-        return str(ipaddress.ip_interface(f"{self['address']}/{self['netmask']}"))
+        written = f"{self['address']}/{self['netmask']}"
+        try:
+            return str(ipaddress.ip_interface(written))
+        except ValueError:
+            return written
 
 
 class IfupdownConfig(Probe):
@@ -328,7 +320,7 @@ class IfupdownConfig(Probe):
     def command(self) -> str:
         return quote_line("ifquery -- %s", self.iface)
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> InterfaceOptions:
         pairs = []
         for line in output.splitlines():
@@ -357,7 +349,7 @@ class IfupdownAuto(Probe):
     def command(self) -> str:
         return f"ifquery --list --allow=auto && echo {self.SEPARATOR} && ifquery --list --allow=hotplug"
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> dict[str, list[str]]:
         lines = [line.strip() for line in output.splitlines() if line.strip()]
         if self.SEPARATOR not in lines:
@@ -391,13 +383,9 @@ def _split_endpoint(endpoint: str) -> tuple[str, int, str | None]:
     host, sep, port = endpoint.rpartition(":")
     if not sep:
         raise ValueError(f"no port in {endpoint!r}")
-    host, _, iface = host.partition("%") if not host.startswith("[") else _split_bracketed(host)
+    host, _, iface = host.partition("%")  # "[fe80::1]%eth0" or "127.0.0.53%lo"
+    host = host.removeprefix("[").removesuffix("]")
     return host, 0 if port == "*" else int(port), iface or None
-
-
-def _split_bracketed(host: str) -> tuple[str, str, str]:
-    address, _, rest = host[1:].partition("]")
-    return address, "%", rest.lstrip("%")
 
 
 class ListeningSockets(Probe):
@@ -409,7 +397,7 @@ class ListeningSockets(Probe):
     def command(self) -> str:
         return "ss -Hlntup" if self.processes else "ss -Hlntu"
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> list[Listening]:
         sockets = []
         for line in output.splitlines():
@@ -453,6 +441,11 @@ PING_ERRORS = (
 )
 
 
+# A DNS server that does not answer is the host's configuration (the trainee's work): the resolver
+# must give up quickly, well within a check's time limit, instead of glibc's 5 s x 2 attempts.
+RESOLVER_LIMITS = "RES_OPTIONS='timeout:1 attempts:2'"
+
+
 class Ping(Probe):
     """``ping -c COUNT -W WAIT -n TARGET`` -> :class:`PingResult`. Name-resolution and no-route
     errors give ``reachable=False`` with ``error`` set; other failures raise ProbeError."""
@@ -466,9 +459,9 @@ class Ping(Probe):
 
     def command(self) -> str:
         # LC_ALL=C: the resolver's error messages are matched below and must not be translated.
-        return quote_line("LC_ALL=C ping -c %s -W %s -n -- %s", self.count, self.wait, self.target)
+        return quote_line(f"LC_ALL=C {RESOLVER_LIMITS} ping -c %s -W %s -n -- %s", self.count, self.wait, self.target)
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> PingResult:
         stats = re.search(r"(\d+) packets transmitted, (\d+) (?:packets )?received", output)
         if stats is None:
@@ -498,9 +491,9 @@ class Resolve(Probe):
         self.name = name
 
     def command(self) -> str:
-        return quote_line("getent ahostsv4 -- %s", self.name)
+        return quote_line(f"{RESOLVER_LIMITS} getent ahostsv4 -- %s", self.name)
 
-    @parser
+    @probe_parser
     def process(self, output: str) -> list[str]:
         addresses: list[str] = []
         for line in output.splitlines():

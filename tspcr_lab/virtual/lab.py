@@ -335,11 +335,11 @@ class VirtualLab:
             for host in state.hosts.values():
                 self._stop(host)
                 removed.append(host.name)
-        removed += self._cleanup_orphans()
+        orphans = self._cleanup_orphans()
         if self.dir.exists():
             shutil.rmtree(self.dir)
         _release_state_fs()
-        if not removed and not quiet:
+        if not removed and not orphans and not quiet:
             raise UserError(f"lab {self.instance} is not up")
         return removed
 

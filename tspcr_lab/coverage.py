@@ -1,0 +1,72 @@
+"""Which labs and how many checks cover each competency of the referential.
+
+Check files are read, not run: the ``@pytest.mark.competency("NNN", ...)`` decorators are found in
+their syntax tree (a ``parametrize`` on the same check multiplies it by its number of cases).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from .labfile import available_labs, checks_dir
+from .referential import load
+
+
+def _mark_name(node: ast.expr) -> str | None:
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "mark":
+        return target.attr
+    return None
+
+
+def _cases(decorator: ast.Call) -> int:
+    if len(decorator.args) >= 2 and isinstance(decorator.args[1], (ast.List, ast.Tuple)):
+        return len(decorator.args[1].elts)
+    return 1
+
+
+def checks_in(path: Path) -> list[tuple[str, int]]:
+    """(competency code, number of checks) for each marked check function of a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        code, cases = None, 1
+        for decorator in node.decorator_list:
+            name = _mark_name(decorator)
+            if name == "competency" and isinstance(decorator, ast.Call) and decorator.args:
+                arg = decorator.args[0]
+                if isinstance(arg, ast.Constant):
+                    code = str(arg.value)
+            elif name == "parametrize" and isinstance(decorator, ast.Call):
+                cases *= _cases(decorator)
+        if code is not None:
+            found.append((code, cases))
+    return found
+
+
+def coverage() -> list[dict[str, Any]]:
+    referential = load()
+    labs: dict[str, dict[str, int]] = {}
+    for lab in available_labs():
+        for path in sorted((checks_dir() / lab).glob("test_*.py")):
+            for code, count in checks_in(path):
+                code = referential.competency(code).code
+                labs.setdefault(code, {}).setdefault(lab, 0)
+                labs[code][lab] += count
+    rows = []
+    for comp in referential.competencies:
+        per_lab = labs.get(comp.code, {})
+        rows.append({
+            "code": comp.code,
+            "activity": comp.activity,
+            "fr": comp.fr,
+            "en": comp.en,
+            "labs": per_lab,
+            "checks": sum(per_lab.values()),
+            "status": "automated" if per_lab else "uncovered",
+        })
+    return rows

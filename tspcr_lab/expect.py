@@ -1,0 +1,58 @@
+"""The ``check`` fixture: say what was expected and what was found, in the trainee's language.
+
+    def test_hostname(hosts, expected, check):
+        check.equal(hosts.pc1.probe(Hostname), expected["hostname"],
+                    fr="nom d'hôte de pc1", en="pc1's host name")
+
+A failing expectation raises :class:`~tspcr_lab.errors.CheckFailed` with both languages; the
+report shows the one asked for. Helpers hide their own frames from tracebacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .errors import CheckFailed
+from .i18n import LANGS, t
+
+
+def show(value: Any, lang: str) -> str:
+    if value is None or value == "" or value == [] or value == ():
+        return t("nothing", lang)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+class Check:
+    def __init__(self, lang: str = "fr"):
+        self.lang = lang
+
+    def fail(self, *, fr: str, en: str) -> None:
+        __tracebackhide__ = True
+        raise CheckFailed({"fr": fr, "en": en})
+
+    def that(self, condition: Any, *, fr: str, en: str) -> None:
+        """Fail with the given sentence when ``condition`` is false."""
+        __tracebackhide__ = True
+        if not condition:
+            self.fail(fr=fr, en=en)
+
+    def equal(self, found: Any, expected: Any, *, fr: str, en: str) -> None:
+        """``fr``/``en`` name what is compared (e.g. "adresse de pc1")."""
+        __tracebackhide__ = True
+        if found != expected:
+            raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found))
+
+    def contains(self, found: Iterable[Any], expected: Any, *, fr: str, en: str) -> None:
+        __tracebackhide__ = True
+        found = list(found)
+        if expected not in found:
+            raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found))
+
+
+def _expected_found(what: dict[str, str], expected: Any, found: Any) -> dict[str, str]:
+    return {
+        lang: t("expected_found", lang, what=what[lang], expected=show(expected, lang), found=show(found, lang))
+        for lang in LANGS
+    }

@@ -1,0 +1,47 @@
+"""What people read, in French (default) and English."""
+
+from __future__ import annotations
+
+LANGS = ("fr", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "expected_found": {"fr": "{what} : attendu {expected}, trouvé {found}",
+                       "en": "{what}: expected {expected}, found {found}"},
+    "nothing": {"fr": "rien", "en": "nothing"},
+    "passed": {"fr": "réussi", "en": "passed"},
+    "failed": {"fr": "échoué", "en": "failed"},
+    "error": {"fr": "erreur", "en": "error"},
+    "skipped": {"fr": "ignoré", "en": "skipped"},
+    "mastered": {"fr": "acquis", "en": "mastered"},
+    "not_mastered": {"fr": "non acquis", "en": "not mastered"},
+    "incomplete": {"fr": "incomplet", "en": "incomplete"},
+    "trainee": {"fr": "Stagiaire", "en": "Trainee"},
+    "lab": {"fr": "Laboratoire", "en": "Lab"},
+    "score": {"fr": "Score", "en": "Score"},
+    "competency": {"fr": "Compétence", "en": "Competency"},
+    "title": {"fr": "Intitulé", "en": "Title"},
+    "points": {"fr": "Points", "en": "Points"},
+    "result": {"fr": "Résultat", "en": "Result"},
+    "check": {"fr": "Vérification", "en": "Check"},
+    "message": {"fr": "Constat", "en": "Finding"},
+    "hint": {"fr": "Indice", "en": "Hint"},
+    "grade_incomplete": {
+        "fr": "Note incomplète : {n} vérification(s) n'ont pas pu être exécutées (problème d'infrastructure, pas une erreur du stagiaire).",
+        "en": "Incomplete grade: {n} check(s) could not run (an infrastructure problem, not the trainee's fault).",
+    },
+    "grade_complete": {"fr": "Note complète.", "en": "Complete grade."},
+    "report_title": {"fr": "Rapport d'évaluation", "en": "Assessment report"},
+    "report_written": {"fr": "Rapport : {path}", "en": "Report: {path}"},
+    "all_passed": {"fr": "Toutes les vérifications sont réussies.", "en": "Every check passed."},
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    texts = MESSAGES[key]
+    text = texts.get(lang) or texts["en"]
+    return text.format(**values) if values else text
+
+
+def pick(texts: dict[str, str], lang: str) -> str:
+    """One text out of a {lang: text} table (French, then English, as fallbacks)."""
+    return texts.get(lang) or texts.get("fr") or texts.get("en") or ""

@@ -1,0 +1,89 @@
+"""Where a lab runs: the virtual lab on this machine, or real hosts from an inventory.
+
+A :class:`Target` knows the lab's hosts, how to reach each one for checks (a transport) and how
+to provision them with pyinfra (inventory names and data). Commands and the pytest plugin build
+one from the same options (``--instance``, ``--inventory``), so checks never care which it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import UserError
+from .host import Host
+from .inventory import load_inventory
+from .labfile import Lab
+from .transport.base import Transport
+from .transport.local import LocalTransport
+from .transport.ssh import SSHTransport
+
+
+@dataclasses.dataclass
+class Target:
+    lab: Lab
+    kind: str  # "virtual" or "inventory"
+    name: str  # the virtual instance, or the inventory file
+    seed: int | None
+    trainee: str
+    transports: dict[str, Callable[[], Transport]]
+    provision_hosts: list[tuple[str, dict[str, Any]]]
+
+    def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
+        return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
+
+
+def virtual_target(lab: Lab, instance: str | None = None) -> Target:
+    from .virtual.lab import VirtualLab
+
+    vlab = VirtualLab(lab, instance)
+    state = vlab.load_state()
+    if state.lab != lab.id:
+        raise UserError(f"instance {vlab.instance} runs lab {state.lab}, not {lab.id}")
+    transports = {}
+    for name, hs in state.hosts.items():
+        transports[name] = _ssh_factory(
+            name, hs.mgmt, key_filename=str(vlab.key_file), known_hosts=str(vlab.dir / "known_hosts"),
+            strict_host_keys=True, sock_factory=vlab.mgmt_socket,
+        )
+    provision = [(f"@tspcr/{vlab.instance}/{name}", {}) for name in state.hosts]
+    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision)
+
+
+def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str) -> Target:
+    inventory = load_inventory(path)
+    missing = [name for name in lab.hosts if name not in inventory.hosts]
+    if missing:
+        raise UserError(f"inventory {path}: lab {lab.id} needs host(s) {', '.join(missing)}")
+    transports = {}
+    for name in lab.hosts:
+        data = inventory.hosts[name]
+        if data.get("tspcr_local"):  # the grader runs on this very host (a trainee's self-check)
+            transports[name] = lambda n=name: LocalTransport(n)
+            continue
+        transports[name] = _ssh_factory(
+            name, str(data.get("ssh_hostname", name)), port=int(data.get("ssh_port", 22)),
+            username=str(data.get("ssh_user", "root")), key_filename=data.get("ssh_key"),
+            password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
+        )
+    provision = inventory.pyinfra_hosts(list(lab.hosts), {})
+    return Target(lab, "inventory", str(path), seed, trainee, transports, provision)
+
+
+def _ssh_factory(name: str, address: str, **kwargs: Any) -> Callable[[], Transport]:
+    return lambda: SSHTransport(name, address, **kwargs)
+
+
+def resolve_target(lab: Lab, *, instance: str | None = None, inventory: str | None = None,
+                   seed: int | None = None, trainee: str | None = None) -> Target:
+    if inventory:
+        if seed is None:
+            raise UserError("a real lab (--inventory) needs the trainee's --seed")
+        return inventory_target(lab, inventory, seed, trainee or "")
+    target = virtual_target(lab, instance)
+    if seed is not None:
+        target.seed = seed
+    if trainee:
+        target.trainee = trainee
+    return target

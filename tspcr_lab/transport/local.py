@@ -1,0 +1,34 @@
+"""Local transport: the machine the grader runs on is the host (a trainee checking their own PC)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from ..errors import CommandTimeout
+from .base import CommandResult, Transport
+
+
+class LocalTransport(Transport):
+    name = "local"
+
+    def __init__(self, host: str = "localhost"):
+        self.host = host
+
+    def run(self, command: str, timeout: float) -> CommandResult:
+        started, t0 = time.time(), time.monotonic()
+        try:
+            proc = subprocess.run(
+                ["/bin/sh", "-c", command], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
+            )
+        except subprocess.TimeoutExpired:
+            raise CommandTimeout(f"{self.host}: `{command}` did not finish within {timeout:.0f} s") from None
+        return CommandResult(
+            command=command,
+            rc=proc.returncode,
+            stdout=proc.stdout.decode("utf-8", "replace"),
+            stderr=proc.stderr.decode("utf-8", "replace"),
+            host=self.host,
+            started=started,
+            duration=time.monotonic() - t0,
+        )
