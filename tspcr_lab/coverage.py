@@ -21,15 +21,31 @@ def _mark_name(node: ast.expr) -> str | None:
     return None
 
 
-def _cases(decorator: ast.Call) -> int:
-    if len(decorator.args) >= 2 and isinstance(decorator.args[1], (ast.List, ast.Tuple)):
-        return len(decorator.args[1].elts)
+def _cases(decorator: ast.Call, constants: dict[str, int]) -> int:
+    """How many cases a ``parametrize`` gives: a literal list, or a module-level list by name."""
+    if len(decorator.args) >= 2:
+        values = decorator.args[1]
+        if isinstance(values, (ast.List, ast.Tuple)):
+            return len(values.elts)
+        if isinstance(values, ast.Name) and values.id in constants:
+            return constants[values.id]
     return 1
+
+
+def _module_lists(tree: ast.Module) -> dict[str, int]:
+    sizes = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    sizes[target.id] = len(node.value.elts)
+    return sizes
 
 
 def checks_in(path: Path) -> list[tuple[str, int]]:
     """(competency code, number of checks) for each marked check function of a file."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    constants = _module_lists(tree)
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -42,7 +58,7 @@ def checks_in(path: Path) -> list[tuple[str, int]]:
                 if isinstance(arg, ast.Constant):
                     code = str(arg.value)
             elif name == "parametrize" and isinstance(decorator, ast.Call):
-                cases *= _cases(decorator)
+                cases *= _cases(decorator, constants)
         if code is not None:
             found.append((code, cases))
     return found

@@ -17,7 +17,7 @@ from .i18n import LANGS, t
 
 
 def show(value: Any, lang: str) -> str:
-    if value is None or value == "" or value == [] or value == ():
+    if value is None or (isinstance(value, (str, list, tuple, set, frozenset, dict)) and not value):
         return t("nothing", lang)
     if isinstance(value, (list, tuple, set, frozenset)):
         return ", ".join(str(v) for v in value)

@@ -124,9 +124,11 @@ class _Table:
                 raise self.fail(key, "missing")
             return default
         value = self.data[key]
-        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.fail(key, f"expected {names}, found {value!r}")
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)  # as TOML writes it
+            raise self.fail(key, f"expected {names}, found {shown}")
         return value
 
     def done(self, free: bool = False) -> None:
@@ -193,7 +195,10 @@ def load_lab(name: str) -> Lab:
     for code in competencies:
         if not isinstance(code, str):
             raise lab.fail("competencies", f"{code!r} must be a string such as \"030\"")
-        codes.append(referential.competency(code).code)
+        try:
+            codes.append(referential.competency(code).code)
+        except UserError as exc:
+            raise lab.fail("competencies", str(exc)) from None
     threshold = lab.get("mastery_threshold", (int, float), 0.7)
     if not 0 < threshold <= 1:
         raise lab.fail("mastery_threshold", f"{threshold} must be in (0, 1]")
@@ -205,9 +210,12 @@ def load_lab(name: str) -> Lab:
     mgmt = _Table(top.get("management", dict), "management", file)
     try:
         network = ipaddress.IPv4Network(mgmt.get("network", str))
-        grader = str(ipaddress.IPv4Address(mgmt.get("grader", str)))
     except ValueError as exc:
         raise mgmt.fail("network", str(exc)) from None
+    try:
+        grader = str(ipaddress.IPv4Address(mgmt.get("grader", str)))
+    except ValueError as exc:
+        raise mgmt.fail("grader", str(exc)) from None
     if ipaddress.IPv4Address(grader) not in network:
         raise mgmt.fail("grader", f"{grader} is not in {network}")
     mgmt.done()

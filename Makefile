@@ -1,0 +1,63 @@
+# tspcr-lab: `make demo` runs the main job, `make test` runs the tests.
+# Both install what they need (Debian packages, a virtual environment) on a fresh Debian machine, as root.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TSPCR := $(VENV)/bin/tspcr-lab
+export DEBIAN_FRONTEND := noninteractive
+
+# What the virtual hosts run (they share the machine's programs through their overlay root).
+APT_PACKAGES := openssh-server openssh-client iproute2 nftables acl tini dnsmasq ifupdown \
+	iputils-ping procps util-linux python3-venv
+
+.PHONY: setup apt demo test unit e2e clean
+
+setup: apt $(VENV)/.installed
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		[ "$$(id -u)" = 0 ] || { echo "make setup needs root to install: $$missing" >&2; exit 2; }; \
+		had_dnsmasq=$$(dpkg-query -W -f='$${Status}' dnsmasq 2>/dev/null | grep -c 'ok installed'); \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+		if [ "$$had_dnsmasq" = 0 ]; then update-rc.d dnsmasq disable >/dev/null 2>&1 || true; \
+			command -v systemctl >/dev/null && systemctl disable dnsmasq >/dev/null 2>&1 || true; fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+demo: setup
+	@$(TSPCR) down ip-plan >/dev/null 2>&1 || true
+	$(TSPCR) up ip-plan --seed 2026 --trainee "Camille Demo"
+	$(TSPCR) params ip-plan
+	$(TSPCR) solve ip-plan --sample partial
+	$(TSPCR) grade ip-plan --out demo-results || [ $$? -eq 1 ]
+	@echo
+	@echo "The lab is still up. Explore it:"
+	@echo "  $(TSPCR) status                  # hosts and their state"
+	@echo "  $(TSPCR) shell pc1               # a root shell on pc1"
+	@echo "  $(TSPCR) exec pc2 -- ip -br addr # one command on pc2"
+	@echo "  $(TSPCR) check ip-plan           # self-check with hints"
+	@echo "  $(TSPCR) solve ip-plan && $(TSPCR) grade ip-plan --out demo-results"
+	@echo "Take it down: $(TSPCR) down ip-plan"
+
+test: setup
+	$(PY) -m pytest tests -p no:cacheprovider -q
+
+unit: setup
+	$(PY) -m pytest tests/unit -p no:cacheprovider -q
+
+e2e: setup
+	$(PY) -m pytest tests/e2e -p no:cacheprovider -q
+
+clean:
+	rm -rf $(VENV) demo-results *.egg-info

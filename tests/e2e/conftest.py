@@ -1,0 +1,94 @@
+"""End-to-end fixtures: the real virtual lab (namespaces, overlay roots, sshd, dnsmasq), as root."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tspcr_lab.labfile import load_lab
+from tspcr_lab.virtual.lab import VirtualLab
+
+INSTANCE = "e2e-ipplan"
+SEED = 4242
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="end-to-end tests build the virtual lab and need root")
+        for item in items:
+            if "e2e" in str(item.path):
+                item.add_marker(skip)
+
+
+def cli(*args: str, check: bool = False, user: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line, as a newcomer would."""
+    argv = [sys.executable, "-m", "tspcr_lab", *args]
+    if user:
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"tspcr-lab {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def ip_plan():
+    lab = load_lab("ip-plan")
+    vlab = VirtualLab(lab, INSTANCE)
+    vlab.down(quiet=True)
+    cli("up", "ip-plan", "--instance", INSTANCE, "--seed", str(SEED), "--trainee", "Test Trainee", check=True)
+    for pc in ("pc1", "pc2"):
+        vlab.snapshot(pc, "untouched")
+    yield vlab
+    vlab.down(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def solved(ip_plan):
+    """Apply the solution once and keep the PCs' solved files as a snapshot to come back to."""
+    cli("solve", "ip-plan", "--instance", INSTANCE, check=True)
+    for pc in ("pc1", "pc2"):
+        ip_plan.snapshot(pc, "solved")
+    return ip_plan
+
+
+def restore(vlab: VirtualLab, name: str) -> None:
+    for pc in ("pc1", "pc2"):
+        vlab.restore(pc, name)
+
+
+def on(vlab: VirtualLab, host: str, script: str) -> str:
+    """Run a shell script on a host through its console (the trainee's hands)."""
+    proc = subprocess.run(vlab.console_argv(host, ["sh", "-ec", script]), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"{host}: {script}\n{proc.stderr}"
+    return proc.stdout
+
+
+def grade(tmp_path: Path, *extra: str) -> tuple[int, dict]:
+    proc = cli("grade", "ip-plan", "--instance", INSTANCE, "--out", str(tmp_path), *extra)
+    assert (tmp_path / "results.json").is_file(), proc.stdout + proc.stderr
+    return proc.returncode, json.loads((tmp_path / "results.json").read_text())
+
+
+def by_status(results: dict, status: str) -> set[str]:
+    return {c["id"] for c in results["checks"] if c["status"] == status}
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """Every file of a host's writable layer: type, mode, owner, size, mtime and content hash."""
+    out = {}
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            p = Path(root) / name
+            st = p.lstat()
+            digest = ""
+            if p.is_file() and not p.is_symlink():
+                digest = hashlib.sha256(p.read_bytes()).hexdigest()
+            out[str(p.relative_to(path))] = f"{st.st_mode:o} {st.st_uid}:{st.st_gid} {st.st_size} {st.st_mtime_ns} {digest}"
+    return out
