@@ -20,7 +20,6 @@ from .exitcodes import ExitStatus
 from .i18n import LANGS, pick, t
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "dim"}
 
@@ -285,8 +284,13 @@ def params(lab_name: str, instance: str | None, inventory: str | None, seed: int
 
 def _run(lab_name: str, lang: str, out_dir: Path | None, verbose: bool, **options):
     from .runner import run_checks
+    from .targets import resolve_target
 
     lab = _lab(lab_name)
+    # Bad input (unknown lab instance, broken inventory, no seed) is said here, on one line, before
+    # any check runs; what goes wrong later, host by host, becomes *error* checks.
+    resolve_target(lab, instance=options["instance"], inventory=options["inventory"], seed=options["seed"],
+                   trainee=options["trainee"])
     return lab, run_checks(lab, out_dir=out_dir, lang=lang, verbose=verbose, **options)
 
 
@@ -356,20 +360,25 @@ def _exit_code(results: dict) -> int:
     return ExitStatus.CHECKS_FAILED if results["counts"]["failed"] else ExitStatus.OK
 
 
+def _error(message: str) -> None:
+    """One line on stderr, never wrapped."""
+    click.echo("tspcr-lab: " + " ".join(message.split()), err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="tspcr-lab", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
-        err.print(Text(f"tspcr-lab: {exc.format_message()}"))
+        _error(exc.format_message())
         return ExitStatus.USAGE
     except click.Abort:
         return ExitStatus.USAGE
     except TspcrError as exc:
-        err.print(Text(f"tspcr-lab: {exc}"))
+        _error(str(exc))
         return ExitStatus.USAGE
     except KeyboardInterrupt:
-        err.print("tspcr-lab: interrupted")
+        _error("interrupted")
         return 130
     return ExitStatus.OK

@@ -8,6 +8,7 @@ one from the same options (``--instance``, ``--inventory``), so checks never car
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -64,7 +65,8 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str)
             continue
         transports[name] = _ssh_factory(
             name, str(data.get("ssh_hostname", name)), port=int(data.get("ssh_port", 22)),
-            username=str(data.get("ssh_user", "root")), key_filename=data.get("ssh_key"),
+            username=str(data.get("ssh_user", "root")),
+            key_filename=os.path.expanduser(data["ssh_key"]) if data.get("ssh_key") else None,
             password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
         )
     provision = inventory.pyinfra_hosts(list(lab.hosts), {})

@@ -30,7 +30,7 @@ def cli(*args: str, check: bool = False, user: str | None = None) -> subprocess.
     """Run the real command line, as a newcomer would."""
     argv = [sys.executable, "-m", "tspcr_lab", *args]
     if user:
-        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+        argv = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *argv]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"tspcr-lab {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
