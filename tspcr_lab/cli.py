@@ -61,6 +61,15 @@ inventory_option = click.option("--inventory", type=click.Path(dir_okay=False),
 seed_option = click.option("--seed", type=int, help="The trainee's seed (default: the virtual lab's).")
 trainee_option = click.option("--trainee", help="The trainee's name.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show pytest's own output too.")
+
+
+def run_options(command):
+    """The options of the commands that run checks (check, grade): where, whom, in what language."""
+    for option in reversed((instance_option, inventory_option, seed_option, trainee_option, lang_option,
+                            verbose_option)):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -320,12 +329,7 @@ def _summary(lab, results: dict, lang: str, hints: bool) -> None:
 
 @cli.command()
 @click.argument("lab_name", metavar="LAB")
-@instance_option
-@inventory_option
-@seed_option
-@trainee_option
-@lang_option
-@click.option("-v", "--verbose", is_flag=True, help="Show pytest's own output too.")
+@run_options
 def check(lab_name: str, instance, inventory, seed, trainee, lang: str, verbose: bool) -> None:
     """Self-check: run the lab's checks and show what to fix, with hints."""
     lab, results = _run(lab_name, lang, None, verbose, instance=instance, inventory=inventory, seed=seed,
@@ -338,12 +342,7 @@ def check(lab_name: str, instance, inventory, seed, trainee, lang: str, verbose:
 @click.argument("lab_name", metavar="LAB")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for report.html and results.json.")
-@instance_option
-@inventory_option
-@seed_option
-@trainee_option
-@lang_option
-@click.option("-v", "--verbose", is_flag=True, help="Show pytest's own output too.")
+@run_options
 def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang: str, verbose: bool) -> None:
     """Grade LAB: write DIR/report.html and DIR/results.json and print the summary."""
     t0 = time.monotonic()

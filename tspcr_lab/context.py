@@ -60,6 +60,3 @@ def open_context(lab_name: str, *, instance: str | None = None, inventory: str |
     params = generate(lab, target.seed if target.seed is not None else 0)
     return LabContext(lab, target, params, HostSet(target.hosts()))
 
-
-def describe(context: LabContext) -> dict[str, Any]:
-    return {"lab": context.lab.id, "trainee": context.trainee, "seed": context.params.seed}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import ipaddress
 import json
 import os
 import shutil
@@ -419,10 +418,6 @@ def running_instances() -> list[str]:
     if not STATE_ROOT.is_dir():
         return []
     return sorted(p.parent.name for p in STATE_ROOT.glob("*/state.json"))
-
-
-def mgmt_prefix(network: str) -> int:
-    return ipaddress.IPv4Network(network).prefixlen
 
 
 def console_command(instance: str, host: str, argv: list[str], tty: bool = False) -> list[str]:
