@@ -128,6 +128,7 @@ def coverage(as_json: bool, lang: str) -> None:
 def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | None) -> None:
     """Build LAB on this machine (virtual lab) and set up its starting state."""
     from .params import generate, new_seed
+    from .targets import virtual_target
     from .virtual.lab import require_root
 
     require_root()
@@ -136,23 +137,20 @@ def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | Non
     t0 = time.monotonic()
     state = vlab.up(seed, trainee or "")
     t1 = time.monotonic()
-    _provision(vlab.lab, vlab.lab.deploy_file, vlab.instance, generate(vlab.lab, seed))
+    _provision(virtual_target(vlab.lab, vlab.instance), vlab.lab.deploy_file, generate(vlab.lab, seed))
     t2 = time.monotonic()
     out.print(f"lab {vlab.lab.id} is up: {len(state.hosts)} hosts ({', '.join(state.hosts)}), seed {seed}; "
               f"built in {t1 - t0:.2f} s, provisioned in {t2 - t1:.2f} s")
 
 
-def _provision(lab, deploy_file: Path, instance: str | None, lab_params, inventory: str | None = None) -> None:
+def _provision(target, deploy_file: Path, lab_params) -> None:
+    """Apply a deploy to the target's hosts, with the lab's parameters in each host's data."""
     from .provision import ProvisionError, run_deploy
-    from .targets import inventory_target
 
-    extra = {name: {"lab_params": lab_params.params, "lab_expected": lab_params.expected,
-                    "lab_role": spec.role} for name, spec in lab.hosts.items()}
-    if inventory:
-        hosts = [(name, {**data, **extra[name]})
-                 for name, data in inventory_target(lab, inventory, lab_params.seed, "").provision_hosts]
-    else:
-        hosts = [(f"@tspcr/{instance or lab.id}/{name}", extra[name]) for name in lab.hosts]
+    lab = target.lab
+    hosts = [(pyinfra_name, {**data, "lab_params": lab_params.params, "lab_expected": lab_params.expected,
+                             "lab_role": lab.hosts[name].role})
+             for name, (pyinfra_name, data) in target.provision_hosts.items()]
     result = run_deploy(deploy_file, hosts)
     problems = [f"{name}: unreachable ({why})" for name, why in result.unreachable.items()]
     problems += [f"{name}: an operation failed" for name in result.failed]
@@ -176,13 +174,12 @@ def down(lab_name: str, instance: str | None) -> None:
 def status(as_json: bool) -> None:
     """List the labs that are up on this machine and their hosts."""
     from .labfile import load_lab
-    from .virtual.lab import STATE_ROOT, VirtualLab, require_root, running_instances
+    from .virtual.lab import VirtualLab, load_instance_state, require_root, running_instances
 
     require_root()
     data = []
     for instance in running_instances():
-        lab_id = json.loads((STATE_ROOT / instance / "state.json").read_text())["lab"]
-        data.append(VirtualLab(load_lab(lab_id), instance).status())
+        data.append(VirtualLab(load_lab(load_instance_state(instance).lab), instance).status())
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -230,13 +227,10 @@ def exec_(host: str, command: tuple[str, ...], lab_name: str | None, instance: s
 @instance_option
 def reboot(host: str, lab_name: str | None, instance: str | None) -> None:
     """Restart HOST from its persistent configuration (run-time settings are lost, files stay)."""
-    from .virtual.lab import STATE_ROOT
+    from .virtual.lab import load_instance_state
 
     name = _instance_for_host(lab_name, instance)
-    try:
-        lab_id = json.loads((STATE_ROOT / name / "state.json").read_text())["lab"]
-    except FileNotFoundError:
-        raise UserError(f"lab {name} is not up") from None
+    lab_id = load_instance_state(name, lab_name).lab
     t0 = time.monotonic()
     _vlab(lab_id, name).reboot(host)
     out.print(f"{host} rebooted in {time.monotonic() - t0:.2f} s")
@@ -257,8 +251,7 @@ def solve(lab_name: str, sample: str | None, instance: str | None, inventory: st
     target = resolve_target(lab, instance=instance, inventory=inventory, seed=seed)
     deploy = lab.sample_file(sample) if sample else lab.solution_file
     t0 = time.monotonic()
-    _provision(lab, deploy, target.name if target.kind == "virtual" else None,
-               generate(lab, target.seed), inventory=inventory)
+    _provision(target, deploy, generate(lab, target.seed))
     out.print(f"{deploy.relative_to(lab.path)} applied to {lab.id} in {time.monotonic() - t0:.2f} s")
 
 
@@ -354,9 +347,9 @@ def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang
 
 
 def _exit_code(results: dict) -> int:
-    if not results["complete"]:
-        return ExitStatus.INCOMPLETE
-    return ExitStatus.CHECKS_FAILED if results["counts"]["failed"] else ExitStatus.OK
+    from .scoring import exit_status_of
+
+    return exit_status_of(results["complete"], results["counts"]["failed"])
 
 
 def _error(message: str) -> None:

@@ -23,9 +23,6 @@ class Inventory:
     hosts: dict[str, dict[str, Any]]
     groups: dict[str, list[str]]
 
-    def pyinfra_hosts(self, names: list[str], extra: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-        return [(name, {**self.hosts[name], **extra.get(name, {})}) for name in names]
-
 
 def load_inventory(path: str | Path) -> Inventory:
     path = Path(path)

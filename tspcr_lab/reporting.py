@@ -112,12 +112,13 @@ class ResultsReporter:
             out.append(result)
         return out
 
-    def grade(self) -> Grade:
+    def grade(self, checks: list[CheckResult] | None = None) -> Grade:
         info = self.info()
-        return grade(self.checks(), info["threshold"], info["competencies"])
+        return grade(self.checks() if checks is None else checks, info["threshold"], info["competencies"])
 
     def as_json(self) -> dict[str, Any]:
-        info, result = self.info(), self.grade()
+        checks = self.checks()
+        info, result = self.info(), self.grade(checks)
         return {
             "lab": info["lab"],
             "trainee": info["trainee"],
@@ -137,7 +138,7 @@ class ResultsReporter:
                 {"id": c.id, "check": c.name, "competency": c.competency, "points": c.points,
                  "earned": c.earned, "critical": c.critical, "status": c.status, "message": c.message,
                  "hint": c.hint, "duration": round(c.duration, 4), "evidence": c.evidence}
-                for c in self.checks()
+                for c in checks
             ],
         }
 

@@ -75,11 +75,16 @@ def grade(checks: Iterable[CheckResult], threshold: float, competencies: Iterabl
     )
 
 
-def exit_status(result: Grade):
+def exit_status_of(complete: bool, failed: int):
+    """Incomplete wins over failed: a grade with checks that could not run is not final."""
     from .exitcodes import ExitStatus
 
-    if not result.complete:
+    if not complete:
         return ExitStatus.INCOMPLETE
-    if result.counts[FAILED]:
+    if failed:
         return ExitStatus.CHECKS_FAILED
     return ExitStatus.OK
+
+
+def exit_status(result: Grade):
+    return exit_status_of(result.complete, result.counts[FAILED])

@@ -29,7 +29,7 @@ class Target:
     seed: int | None
     trainee: str
     transports: dict[str, Callable[[], Transport]]
-    provision_hosts: list[tuple[str, dict[str, Any]]]
+    provision_hosts: dict[str, tuple[str, dict[str, Any]]]  # lab host -> (pyinfra inventory name, data)
 
     def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
         return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
@@ -48,7 +48,7 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
             name, hs.mgmt, key_filename=str(vlab.key_file), known_hosts=str(vlab.dir / "known_hosts"),
             strict_host_keys=True, sock_factory=vlab.mgmt_socket,
         )
-    provision = [(f"@tspcr/{vlab.instance}/{name}", {}) for name in state.hosts]
+    provision = {name: (f"@tspcr/{vlab.instance}/{name}", {}) for name in state.hosts}
     return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision)
 
 
@@ -69,7 +69,7 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str)
             key_filename=os.path.expanduser(data["ssh_key"]) if data.get("ssh_key") else None,
             password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
         )
-    provision = inventory.pyinfra_hosts(list(lab.hosts), {})
+    provision = {name: (name, dict(inventory.hosts[name])) for name in lab.hosts}
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision)
 
 

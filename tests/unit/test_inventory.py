@@ -46,8 +46,19 @@ def test_data_merges_across_groups(tmp_path):
     inventory = load_inventory(path)
     assert inventory.hosts["pc1"] == {"ssh_user": "root", "ssh_port": 2222, "seat": 3}
     assert inventory.groups == {"everyone": ["pc1"], "pcs": ["pc1", "pc2"]}
-    assert inventory.pyinfra_hosts(["pc1"], {"pc1": {"ssh_port": 22}}) == [
-        ("pc1", {"ssh_user": "root", "ssh_port": 22, "seat": 3})]
+
+
+def test_real_lab_target_provisions_with_the_inventory_data(tmp_path):
+    from tspcr_lab.labfile import load_lab
+    from tspcr_lab.targets import inventory_target
+
+    path = write(tmp_path, (
+        'everyone = [("pc1", {"ssh_user": "root", "ssh_port": 22}), "pc2", "r1", "srv1"]\n'
+        'pcs = [("pc1", {"ssh_port": 2222, "seat": 3})]\n'
+    ))
+    target = inventory_target(load_lab("ip-plan"), path, 7, "")
+    assert target.provision_hosts["pc1"] == ("pc1", {"ssh_user": "root", "ssh_port": 2222, "seat": 3})
+    assert set(target.provision_hosts) == {"pc1", "pc2", "r1", "srv1"} and target.seed == 7
 
 
 def test_syntax_error_gives_the_line(tmp_path):

@@ -93,6 +93,11 @@ class InstanceState:
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
+    def host(self, name: str) -> HostState:
+        if name not in self.hosts:
+            raise UserError(f"lab {self.instance} has no host '{name}' (hosts: {', '.join(self.hosts)})")
+        return self.hosts[name]
+
     @classmethod
     def from_json(cls, data: dict) -> "InstanceState":
         hosts = {}
@@ -132,11 +137,7 @@ class VirtualLab:
         return self.dir / "hosts" / host
 
     def load_state(self) -> InstanceState:
-        try:
-            data = json.loads(self.state_file.read_text())
-        except FileNotFoundError:
-            raise UserError(f"lab {self.instance} is not up (start it with: tspcr-lab up {self.lab.id})") from None
-        return InstanceState.from_json(data)
+        return load_instance_state(self.instance, self.lab.id)
 
     def is_up(self) -> bool:
         return self.state_file.is_file()
@@ -147,10 +148,7 @@ class VirtualLab:
         tmp.replace(self.state_file)
 
     def host_state(self, host: str) -> HostState:
-        state = self.load_state()
-        if host not in state.hosts:
-            raise UserError(f"lab {self.instance} has no host '{host}' (hosts: {', '.join(state.hosts)})")
-        return state.hosts[host]
+        return self.load_state().host(host)
 
     # -- up / down ---------------------------------------------------------------------------
     def up(self, seed: int, trainee: str) -> InstanceState:
@@ -363,8 +361,7 @@ class VirtualLab:
         setting are gone (new namespaces, same cables and MAC addresses); files stay."""
         require_root()
         state = self.load_state()
-        self.host_state(host)
-        self._stop(state.hosts[host])
+        self._stop(state.host(host))
         self._start(state.hosts[host])
         self._save(state)
         self._wait_ready(state, [host])
@@ -372,8 +369,7 @@ class VirtualLab:
     def snapshot(self, host: str, name: str) -> None:
         """Save a host's files under ``name`` (the host is restarted, as for a reboot)."""
         state = self.load_state()
-        self.host_state(host)
-        self._stop(state.hosts[host])
+        self._stop(state.host(host))
         try:
             rootfs.snapshot(self.host_dir(host), self.dir / "snapshots" / name / host)
         finally:
@@ -387,7 +383,7 @@ class VirtualLab:
         if not source.is_dir():
             raise UserError(f"no snapshot '{name}' of {host}")
         state = self.load_state()
-        self._stop(state.hosts[host])
+        self._stop(state.host(host))
         try:
             rootfs.restore(self.host_dir(host), source)
         finally:
@@ -414,6 +410,15 @@ class VirtualLab:
                 "seed": state.seed, "created": state.created, "hosts": hosts}
 
 
+def load_instance_state(instance: str, lab_id: str | None = None) -> InstanceState:
+    """The saved state of a running lab instance (UserError, on one line, when it is not up)."""
+    try:
+        data = json.loads((STATE_ROOT / instance / "state.json").read_text())
+    except FileNotFoundError:
+        raise UserError(f"lab {instance} is not up (start it with: tspcr-lab up {lab_id or 'LAB'})") from None
+    return InstanceState.from_json(data)
+
+
 def running_instances() -> list[str]:
     if not STATE_ROOT.is_dir():
         return []
@@ -425,17 +430,11 @@ def console_command(instance: str, host: str, argv: list[str], tty: bool = False
     (nsenter into its namespaces, a clean environment): it works even when the trainee broke the
     host's network, which is what ``shell``, ``exec`` and provisioning use."""
     require_root()
-    try:
-        data = json.loads((STATE_ROOT / instance / "state.json").read_text())
-    except FileNotFoundError:
-        raise UserError(f"lab {instance} is not up") from None
-    hs = data["hosts"].get(host)
-    if hs is None:
-        raise UserError(f"lab {instance} has no host '{host}' (hosts: {', '.join(data['hosts'])})")
-    if not _process_alive(hs["pid"], hs["started"]):
+    hs = load_instance_state(instance).host(host)
+    if not _process_alive(hs.pid, hs.started):
         raise UserError(f"host {host} of lab {instance} is not running (tspcr-lab reboot {host})")
     env = ["env", "-i", f"PATH={ENV_PATH}", "HOME=/root", "LANG=C.UTF-8", "USER=root", "LOGNAME=root"]
     if tty:
         env.append(f"TERM={os.environ.get('TERM', 'xterm')}")
-    return ["nsenter", "--target", str(hs["pid"]), "--mount", "--uts", "--net", "--pid",
+    return ["nsenter", "--target", str(hs.pid), "--mount", "--uts", "--net", "--pid",
             "--root", "--wd", "--", *env, *argv]
