@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND := noninteractive
 
 # What the virtual hosts run (they share the machine's programs through their overlay root).
 APT_PACKAGES := openssh-server openssh-client iproute2 nftables acl tini dnsmasq ifupdown \
-	iputils-ping procps util-linux python3-venv
+	iputils-ping procps util-linux python3-venv python3 passwd login libpam-pwquality cracklib-runtime \
+	samba smbclient postfix dovecot-core dovecot-imapd neomutt openssl ca-certificates
 
 .PHONY: setup apt demo test unit e2e clean
 
@@ -21,12 +22,14 @@ apt:
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		[ "$$(id -u)" = 0 ] || { echo "make setup needs root to install: $$missing" >&2; exit 2; }; \
-		had_dnsmasq=$$(dpkg-query -W -f='$${Status}' dnsmasq 2>/dev/null | grep -c 'ok installed'); \
+		fresh=$$(for s in dnsmasq samba postfix dovecot-core; do dpkg-query -W -f='$${Status}' $$s 2>/dev/null | grep -q 'ok installed' || echo $$s; done); \
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
 		trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+		echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
-		if [ "$$had_dnsmasq" = 0 ]; then update-rc.d dnsmasq disable >/dev/null 2>&1 || true; \
-			command -v systemctl >/dev/null && systemctl disable dnsmasq >/dev/null 2>&1 || true; fi; \
+		for s in $$fresh; do for svc in $$s smbd nmbd samba-ad-dc dovecot; do \
+			[ -e /etc/init.d/$$svc ] || continue; update-rc.d $$svc disable >/dev/null 2>&1 || true; \
+			command -v systemctl >/dev/null && systemctl disable $$svc >/dev/null 2>&1 || true; done; done; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

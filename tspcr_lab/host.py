@@ -8,13 +8,14 @@ is recorded as evidence (command, exit code, outputs, timestamp) when a recorder
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any, Callable
 
 from .errors import CommandTimeout
 from .probes.base import Probe, quote_line
-from .transport.base import CommandResult, Transport
+from .transport.base import CommandResult, LoginResult, Transport
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -56,6 +57,36 @@ class Host:
         __tracebackhide__ = True
         instance = probe if isinstance(probe, Probe) else probe(*args, **kwargs)
         return instance.evaluate(self.run(instance.command(), timeout=timeout))
+
+    def login(self, username: str, password: str, command: str = "id", *args: Any,
+              session: bool = False, timeout: float | None = None) -> LoginResult:
+        """Log in as ``username`` with ``password`` over a new SSH connection and run ``command``.
+
+        ``session=True`` opens a real interactive login session (terminal, login shell), so that
+        profile and logon scripts run as they do for the user. A refused login is returned
+        (``accepted`` false), never raised; an unreachable host raises as for :meth:`run`.
+        """
+        __tracebackhide__ = True
+        line = quote_line(command, *args)
+        login = self.transport.login(username, password, line, self._timeout(timeout), session=session)
+        if self.recorder is not None:
+            if login.result is None:
+                self.recorder(CommandResult(command=f"ssh {username}@{self.name} (password)", rc=255, stdout="",
+                                            stderr=f"login refused: {login.reason}", host=self.name))
+            elif login.greeting:
+                shown = dataclasses.replace(login.result, stdout=f"{login.greeting}\n{login.result.stdout}")
+                self.recorder(shown)
+            else:
+                self.recorder(login.result)
+        return login
+
+    def run_as(self, user: str, command: str, *args: Any, timeout: float | None = None) -> CommandResult:
+        """Run ``command % quoted(args)`` as ``user``, with that user's groups (``runuser``), from
+        ``/`` and with a clean environment: what an access test needs."""
+        __tracebackhide__ = True
+        line = quote_line(command, *args)
+        return self.run("cd / && env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin runuser -u %s -- sh -c %s",
+                        user, line, timeout=timeout)
 
     def close(self) -> None:
         self.transport.close()

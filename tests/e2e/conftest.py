@@ -58,6 +58,44 @@ def solved(ip_plan):
     return ip_plan
 
 
+class LabUnderTest:
+    """One lab instance on the virtual lab, driven the way the e2e tests of every lab need:
+    ``up`` through the real CLI, named snapshots of hosts' files, a trainee's hands on a host
+    (:meth:`on`) and grading through the real CLI (:meth:`grade`)."""
+
+    def __init__(self, lab_id: str, instance: str, seed: int, trainee: str = "Test Trainee"):
+        self.lab_id, self.instance, self.seed, self.trainee = lab_id, instance, seed, trainee
+        self.lab = load_lab(lab_id)
+        self.vlab = VirtualLab(self.lab, instance)
+
+    def up(self) -> "LabUnderTest":
+        self.vlab.down(quiet=True)
+        cli("up", self.lab_id, "--instance", self.instance, "--seed", str(self.seed), "--trainee", self.trainee, check=True)
+        return self
+
+    def down(self) -> None:
+        self.vlab.down(quiet=True)
+
+    def cli(self, command: str, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        return cli(command, self.lab_id, "--instance", self.instance, *args, check=check)
+
+    def snapshot(self, name: str, hosts=None) -> None:
+        for host in hosts or self.lab.hosts:
+            self.vlab.snapshot(host, name)
+
+    def restore(self, name: str, hosts=None) -> None:
+        for host in hosts or self.lab.hosts:
+            self.vlab.restore(host, name)
+
+    def on(self, host: str, script: str) -> str:
+        return on(self.vlab, host, script)
+
+    def grade(self, tmp_path: Path, *extra: str) -> tuple[int, dict]:
+        proc = self.cli("grade", "--out", str(tmp_path), *extra)
+        assert (tmp_path / "results.json").is_file(), proc.stdout + proc.stderr
+        return proc.returncode, json.loads((tmp_path / "results.json").read_text())
+
+
 def restore(vlab: VirtualLab, name: str) -> None:
     for pc in ("pc1", "pc2"):
         vlab.restore(pc, name)

@@ -31,6 +31,17 @@ class CommandResult:
         return iter((self.rc, self.stdout, self.stderr))
 
 
+@dataclasses.dataclass(frozen=True)
+class LoginResult:
+    """What a login attempt as a user gave: accepted or refused, and the session's output."""
+
+    username: str
+    accepted: bool
+    result: CommandResult | None  # the session's command and output, when accepted
+    reason: str = ""  # why the login was refused
+    greeting: str = ""  # what an interactive session printed before the command (banners, logon scripts)
+
+
 class Transport(abc.ABC):
     """One connection to one host. Implementations must be safe to call from one thread at a time
     per host and must raise :class:`tspcr_lab.errors.HostUnreachable` or
@@ -42,6 +53,14 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def run(self, command: str, timeout: float) -> CommandResult:
         """Run ``command`` (a complete, already quoted shell line) and wait at most ``timeout``."""
+
+    def login(self, username: str, password: str, command: str, timeout: float, *, session: bool = False) -> LoginResult:
+        """Log in as ``username`` with ``password`` (a new connection, the way the user would) and
+        run ``command``; with ``session=True`` in a real interactive login session (a terminal and
+        a login shell, so profile and logon scripts run). A refused login is a result, not an error."""
+        from ..errors import InfraError
+
+        raise InfraError(f"{self.name} transport cannot test a login as {username}: use an SSH host")
 
     def close(self) -> None:  # noqa: B027 - optional for transports without a connection
         """Release the connection, if any."""

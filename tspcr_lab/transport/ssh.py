@@ -16,7 +16,7 @@ from typing import Callable
 import paramiko
 
 from ..errors import CommandTimeout, HostUnreachable
-from .base import CommandResult, Transport
+from .base import CommandResult, LoginResult, Transport
 
 MAX_OUTPUT = 4 * 1024 * 1024  # a hostile or runaway output is cut, never allowed to fill memory
 
@@ -46,7 +46,9 @@ class SSHTransport(Transport):
         self._client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
 
-    def _connect(self) -> paramiko.SSHClient:
+    def _connect(self, username: str | None = None, password: str | None = None) -> paramiko.SSHClient:
+        as_user = username is not None
+        username = self.username if username is None else username
         sock = self.sock_factory() if self.sock_factory else socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -67,9 +69,9 @@ class SSHTransport(Transport):
             client.connect(
                 self.address,
                 port=self.port,
-                username=self.username,
-                key_filename=self.key_filename,
-                password=self.password,
+                username=username,
+                key_filename=None if as_user else self.key_filename,
+                password=password if as_user else self.password,
                 sock=sock,
                 timeout=self.connect_timeout,
                 banner_timeout=self.connect_timeout,
@@ -78,12 +80,17 @@ class SSHTransport(Transport):
                 allow_agent=False,
             )
         except paramiko.AuthenticationException:
+            client.close()
             sock.close()
-            raise HostUnreachable(f"{self.host}: SSH authentication as {self.username} refused") from None
+            if as_user:
+                raise
+            raise HostUnreachable(f"{self.host}: SSH authentication as {username} refused") from None
         except paramiko.BadHostKeyException:
+            client.close()
             sock.close()
             raise HostUnreachable(f"{self.host}: the host key changed (is it the right host?)") from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            client.close()
             sock.close()
             raise HostUnreachable(f"{self.host}: SSH connection failed ({_reason(exc)})") from None
         return client
@@ -132,6 +139,41 @@ class SSHTransport(Transport):
             duration=time.monotonic() - t0,
         )
 
+    def login(self, username: str, password: str, command: str, timeout: float, *, session: bool = False) -> LoginResult:
+        started, t0 = time.time(), time.monotonic()
+        shown = f"ssh {username}@{self.host} (password) {'login session: ' if session else ''}{command}"
+        try:
+            client = self._connect(username, password)
+        except paramiko.AuthenticationException as exc:
+            return LoginResult(username, False, None, str(exc) or "authentication refused")
+        try:
+            transport = client.get_transport()
+            assert transport is not None
+            chan = transport.open_session(timeout=self.connect_timeout)
+            deadline = t0 + timeout
+            greeting = ""
+            if session:
+                greeting, out, rc = _interactive(chan, command, deadline, self.host)
+                stdout, stderr = out.encode(), b""
+            else:
+                chan.exec_command(command)
+                stdout = _drain(chan.recv, chan, deadline, self.host, command)
+                stderr = _drain(chan.recv_stderr, chan, deadline, self.host, command)
+                while not chan.exit_status_ready():
+                    if time.monotonic() > deadline:
+                        raise CommandTimeout(f"{self.host}: login as {username} did not finish within {timeout:.0f} s")
+                    chan.status_event.wait(0.05)
+                rc = chan.recv_exit_status()
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise HostUnreachable(f"{self.host}: login session as {username} lost ({_reason(exc)})") from None
+        finally:
+            client.close()
+        result = CommandResult(
+            command=shown, rc=rc, stdout=stdout.decode("utf-8", "replace"), stderr=stderr.decode("utf-8", "replace"),
+            host=self.host, started=started, duration=time.monotonic() - t0,
+        )
+        return LoginResult(username, True, result, greeting=greeting)
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -155,6 +197,37 @@ def _drain(recv, chan: paramiko.Channel, deadline: float, host: str, command: st
         if size < MAX_OUTPUT:
             chunks.append(data[: MAX_OUTPUT - size])
         size += len(data)
+
+
+BEGIN, END = "__TSPCR_SESSION_BEGIN__", "__TSPCR_SESSION_END__"
+
+
+def _interactive(chan: paramiko.Channel, command: str, deadline: float, host: str) -> tuple[str, str, int]:
+    """Type ``command`` into a login shell on a terminal; return (greeting, output, exit code).
+
+    The greeting is what the session printed before the command ran (banners, message of the day,
+    logon scripts' output). Markers are printed by ``printf`` from two halves, so the terminal's
+    echo of the typed lines never looks like them; echoed lines are left out of the greeting.
+    """
+    chan.get_pty(term="dumb", width=250, height=50)
+    chan.invoke_shell()
+    half = 8
+    chan.sendall(
+        f"printf '\\n%s%s\\n' '{BEGIN[:half]}' '{BEGIN[half:]}'; {command}\n"
+        f"printf '\\n%s%s %s\\n' '{END[:half]}' '{END[half:]}' \"$?\"; exit\n".encode()
+    )
+    text = _drain(chan.recv, chan, deadline, host, command).decode("utf-8", "replace").replace("\r", "")
+    start, end = text.find(BEGIN), text.rfind(END)
+    if start < 0:  # the shell never ran the command (no shell, account closed...)
+        return text.strip(), "", 255 if end < 0 else 0
+    greeting = "\n".join(line for line in text[:start].splitlines() if BEGIN[:half] not in line).strip()
+    if end < start:
+        return greeting, text[start + len(BEGIN):].strip("\n"), 255
+    body = text[start + len(BEGIN):end]
+    body = "\n".join(line for line in body.splitlines() if END[:half] not in line).strip("\n")
+    tail = text[end + len(END):].split()
+    rc = int(tail[0]) if tail and tail[0].isdigit() else 255
+    return greeting, body + ("\n" if body else ""), rc
 
 
 def _reason(exc: BaseException) -> str:
