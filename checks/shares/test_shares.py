@@ -137,9 +137,9 @@ def test_smb_service(hosts, expected, check):
                en=f"no staff member can list srv1's shares from pc1 ({why(listing.result)})")
     wanted = sorted([d["share"] for d in expected["departments"].values()] + [expected["docs"]["share"]])
     found = {name.lower() for name in listing.disk_shares}
-    missing = [name for name in wanted if name.lower() not in found]
-    check.equal(missing, [], fr="partages manquants dans la liste que srv1 donne à pc1",
-                en="shares missing from the list srv1 gives pc1")
+    missing = ", ".join(name for name in wanted if name.lower() not in found)
+    check.that(not missing, fr=f"srv1 ne propose pas ces partages à pc1 : {missing} (smbclient -L)",
+               en=f"srv1 does not offer these shares to pc1: {missing} (smbclient -L)")
     legacy = expected["legacy"]["share"]
     check.that(legacy.lower() not in found,
                fr=f"le partage provisoire « {legacy} » est toujours proposé par srv1",
@@ -173,10 +173,12 @@ def test_samba_accounts(hosts, expected, check):
     """Every staff member has a Samba account (pdbedit), enabled."""
     accounts = hosts.srv1.probe(SambaAccounts)
     names = [u["name"] for u in expected["users"].values()]
-    check.equal([n for n in names if n not in accounts], [], fr="comptes Samba manquants sur srv1 (pdbedit -L)",
-                en="Samba accounts missing on srv1 (pdbedit -L)")
-    check.equal([n for n in names if accounts[n].disabled], [], fr="comptes Samba désactivés à tort",
-                en="Samba accounts wrongly disabled")
+    missing = ", ".join(n for n in names if n not in accounts)
+    check.that(not missing, fr=f"pas de compte Samba sur srv1 pour : {missing} (pdbedit -L)",
+               en=f"no Samba account on srv1 for: {missing} (pdbedit -L)")
+    disabled = ", ".join(n for n in names if accounts[n].disabled)
+    check.that(not disabled, fr=f"comptes Samba désactivés à tort : {disabled}",
+               en=f"Samba accounts wrongly disabled: {disabled}")
 
 
 @pytest.mark.competency("034", points=2)
@@ -189,17 +191,22 @@ def test_user_access(slot, hosts, expected, check):
     own = expected["departments"][user["department"]]
     other = next(d for key, d in expected["departments"].items() if key != user["department"])
     result = smb(hosts, expected, own["share"], "ls", user, check)
+    if not result.ok:
+        # Say why, from the server's side: an account missing (a guest session then), a share
+        # missing, a group membership missing.
+        check.that(name in hosts.srv1.probe(SambaAccounts),
+                   fr=f"{name} n'a pas de compte Samba sur srv1 (smbpasswd -a) : connexion refusée ({why(result)})",
+                   en=f"{name} has no Samba account on srv1 (smbpasswd -a): access refused ({why(result)})")
     if result.stage == "session":
-        accounts = hosts.srv1.probe(SambaAccounts)
-        check.that(name in accounts,
-                   fr=f"{name} ne peut pas se connecter ({result.status}) : il n'a pas de compte Samba (smbpasswd -a)",
-                   en=f"{name} cannot log in ({result.status}): they have no Samba account (smbpasswd -a)")
         check.fail(fr=f"{name} ne peut pas se connecter avec son mot de passe ({result.status})",
                    en=f"{name} cannot log in with their password ({result.status})")
     if result.stage == "tree":
-        in_group = name in members_of(hosts, own["group"])
-        check.that(in_group, fr=f"{name} est refusé sur le partage {own['share']} ({result.status}) : "
-                                f"il n'est pas membre du groupe {own['group']}",
+        check.that(result.status != "NT_STATUS_BAD_NETWORK_NAME",
+                   fr=f"le partage {own['share']} de {name} n'existe pas sur srv1",
+                   en=f"{name}'s share {own['share']} does not exist on srv1")
+        check.that(name in members_of(hosts, own["group"]),
+                   fr=f"{name} est refusé sur le partage {own['share']} ({result.status}) : "
+                      f"il n'est pas membre du groupe {own['group']}",
                    en=f"{name} is refused on share {own['share']} ({result.status}): "
                       f"they are not a member of group {own['group']}")
         check.fail(fr=f"{name} est refusé sur le partage de son service {own['share']} ({result.status})",

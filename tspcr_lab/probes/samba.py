@@ -256,7 +256,6 @@ class SmbResult:
     stage: str
     status: str | None
     output: str
-    anonymous: bool = False  # the server accepted an anonymous (or guest) session
 
     @property
     def ok(self) -> bool:
@@ -274,17 +273,16 @@ class SmbResult:
 
 
 def parse_smbclient(rc: int, output: str) -> SmbResult:
-    anonymous = "Anonymous login successful" in output
     for stage, pattern in _STAGES:
         match = pattern.search(output)
         if match:
-            return SmbResult(stage=stage, status=match.group(1), output=output, anonymous=anonymous)
+            return SmbResult(stage=stage, status=match.group(1), output=output)
     statuses = _COMMAND_STATUS.findall(output)
     if statuses:
-        return SmbResult(stage="command", status=statuses[0], output=output, anonymous=anonymous)
+        return SmbResult(stage="command", status=statuses[0], output=output)
     if rc != 0:
-        return SmbResult(stage="command", status=None, output=output, anonymous=anonymous)
-    return SmbResult(stage="done", status=None, output=output, anonymous=anonymous)
+        return SmbResult(stage="command", status=None, output=output)
+    return SmbResult(stage="done", status=None, output=output)
 
 
 class SmbClient(Probe):
