@@ -288,7 +288,9 @@ def test_inheritance(folder, hosts, expected, check):
                     own += _entries_problems(found.default, spec["default"], kind=DEFAULT)
                 if not (found.mode or 0) & 0o2000:
                     own.append(("n'a pas le bit setgid", "lacks the setgid bit"))
-            problems += [(f"{fr_item} par {creator} : {fr}", f"{en_item} by {creator}: {en}") for fr, en in own]
+            if own:
+                problems.append((f"{fr_item} par {creator} : " + ", ".join(fr for fr, _ in own),
+                                 f"{en_item} by {creator}: " + ", ".join(en for _, en in own)))
         for i, login in enumerate(levels):
             if login == creator:
                 continue
