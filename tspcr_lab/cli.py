@@ -17,9 +17,11 @@ from rich.text import Text
 
 from .errors import TspcrError, UserError
 from .exitcodes import ExitStatus
-from .i18n import LANGS, pick, t
+from .i18n import LANGS, t
 
 out = Console(highlight=False)
+
+PROVISION_PROCESSES = 6  # trainees' copies provisioned side by side (see provision.run_deploy_batches)
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "dim"}
 
@@ -120,38 +122,88 @@ def coverage(as_json: bool, lang: str) -> None:
     out.print(f"{done}/{len(rows)} covered")
 
 
+class_option = click.option("--class", "class_file", type=click.Path(dir_okay=False),
+                            help="A class file (TOML or CSV): one copy of the lab per trainee.")
+key_option = click.option("--key", "key_file", type=click.Path(dir_okay=False),
+                          help="The examiner's signing key (default: ~/.config/tspcr-lab/exam.key).")
+
+
 @cli.command()
 @click.argument("lab_name", metavar="LAB")
-@click.option("--seed", type=int, help="Seed of the trainee's parameters (default: drawn at random).")
+@click.option("--seed", type=int,
+              help="Seed of the trainee's parameters (default: drawn at random); with --class, the exam's seed.")
 @trainee_option
 @instance_option
-def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | None) -> None:
+@class_option
+@click.option("--inventory", type=click.Path(dir_okay=False),
+              help="With --class: set up each trainee's real station (an inventory group) instead of the virtual lab.")
+def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | None, class_file: str | None,
+       inventory: str | None) -> None:
     """Build LAB on this machine (virtual lab) and set up its starting state."""
     from .params import generate, new_seed
     from .targets import virtual_target
     from .virtual.lab import require_root
 
+    if class_file:
+        _up_class(_lab(lab_name), class_file, seed, inventory)
+        return
+    if inventory:
+        raise UserError("up --inventory sets up a class's real stations: give --class too")
     require_root()
     vlab = _vlab(lab_name, instance)
     seed = new_seed() if seed is None else seed
     t0 = time.monotonic()
     state = vlab.up(seed, trainee or "")
     t1 = time.monotonic()
-    _provision(virtual_target(vlab.lab, vlab.instance), vlab.lab.deploy_file, generate(vlab.lab, seed))
+    _provision([(virtual_target(vlab.lab, vlab.instance), generate(vlab.lab, seed))], vlab.lab.deploy_file)
     t2 = time.monotonic()
     out.print(f"lab {vlab.lab.id} is up: {len(state.hosts)} hosts ({', '.join(state.hosts)}), seed {seed}; "
               f"built in {t1 - t0:.2f} s, provisioned in {t2 - t1:.2f} s")
 
 
-def _provision(target, deploy_file: Path, lab_params) -> None:
-    """Apply a deploy to the target's hosts, with the lab's parameters in each host's data."""
-    from .provision import ProvisionError, run_deploy
+def _class(class_file: str):
+    from .classes import load_class
 
-    lab = target.lab
-    hosts = [(pyinfra_name, {**data, "lab_params": lab_params.params, "lab_expected": lab_params.expected,
-                             "lab_role": lab.hosts[name].role})
-             for name, (pyinfra_name, data) in target.provision_hosts.items()]
-    result = run_deploy(deploy_file, hosts)
+    return load_class(class_file)
+
+
+def _up_class(lab, class_file: str, seed: int | None, inventory: str | None) -> None:
+    """One copy of the lab per trainee (virtual), or each trainee's station (real), then one
+    pyinfra run that sets up every copy with that trainee's own parameters."""
+    from .params import generate
+    from .targets import inventory_target, virtual_target
+    from .virtual.classlab import build_class
+
+    classroom = _class(class_file)
+    seeds = {tr.id: classroom.seed_of(tr, seed) for tr in classroom.trainees}
+    t0 = time.monotonic()
+    if inventory:
+        targets = [inventory_target(lab, inventory, seeds[tr.id], tr.name, tr.station or None)
+                   for tr in classroom.trainees]
+    else:
+        instances = build_class(lab, classroom, seeds)
+        targets = [virtual_target(lab, name) for name in instances]
+    t1 = time.monotonic()
+    _provision([(target, generate(lab, target.seed)) for target in targets], lab.deploy_file)
+    t2 = time.monotonic()
+    hosts = sum(len(target.provision_hosts) for target in targets)
+    out.print(f"lab {lab.id} is up for {len(targets)} trainees ({hosts} hosts); "
+              f"built in {t1 - t0:.2f} s, provisioned in {t2 - t1:.2f} s")
+
+
+def _provision(targets, deploy_file: Path) -> None:
+    """Apply a deploy in one pyinfra run to every target's hosts, each host with its own
+    trainee's parameters in its data (``lab_params``, ``lab_expected``, ``lab_role``)."""
+    from .provision import ProvisionError, run_deploy_batches
+
+    batches = []
+    for target, lab_params in targets:
+        batches.append([
+            (pyinfra_name, {**data, "lab_params": lab_params.params, "lab_expected": lab_params.expected,
+                            "lab_role": target.lab.hosts[name].role})
+            for name, (pyinfra_name, data) in target.provision_hosts.items()
+        ])
+    result = run_deploy_batches(deploy_file, batches, processes=PROVISION_PROCESSES)
     problems = [f"{name}: unreachable ({why})" for name, why in result.unreachable.items()]
     problems += [f"{name}: an operation failed" for name in result.failed]
     if problems:
@@ -161,10 +213,17 @@ def _provision(target, deploy_file: Path, lab_params) -> None:
 @cli.command()
 @click.argument("lab_name", metavar="LAB")
 @instance_option
-def down(lab_name: str, instance: str | None) -> None:
-    """Remove every host, switch, namespace, mount and process of LAB."""
-    vlab = _vlab(lab_name, instance)
+@class_option
+def down(lab_name: str, instance: str | None, class_file: str | None) -> None:
+    """Remove every host, switch, namespace, mount and process of LAB (of every trainee with --class)."""
     t0 = time.monotonic()
+    if class_file:
+        from .virtual.classlab import down_class
+
+        removed = down_class(_lab(lab_name), _class(class_file))
+        out.print(f"lab {lab_name} is down for the class ({len(removed)} hosts removed in {time.monotonic() - t0:.2f} s)")
+        return
+    vlab = _vlab(lab_name, instance)
     removed = vlab.down()
     out.print(f"lab {vlab.instance} is down ({len(removed)} hosts removed in {time.monotonic() - t0:.2f} s)")
 
@@ -251,7 +310,7 @@ def solve(lab_name: str, sample: str | None, instance: str | None, inventory: st
     target = resolve_target(lab, instance=instance, inventory=inventory, seed=seed)
     deploy = lab.sample_file(sample) if sample else lab.solution_file
     t0 = time.monotonic()
-    _provision(target, deploy, generate(lab, target.seed))
+    _provision([(target, generate(lab, target.seed))], deploy)
     out.print(f"{deploy.relative_to(lab.path)} applied to {lab.id} in {time.monotonic() - t0:.2f} s")
 
 
@@ -275,35 +334,62 @@ def params(lab_name: str, instance: str | None, inventory: str | None, seed: int
     if as_json:
         click.echo(json.dumps({"lab": lab.id, "seed": seed, "params": lab_params.params}, indent=2, ensure_ascii=False))
         return
+    from .sheet import render_instructions
+
     out.print(Text(f"{lab.title_in(lang)} (seed {seed})", style="bold"))
-    text = pick(lab.instructions, lang)
-    if text:
-        out.print(Text(text.strip().format(**lab_params.params)))
-    else:
-        for key, value in lab_params.params.items():
-            out.print(Text(f"{key}: {value}"))
+    out.print(Text(render_instructions(lab, lab_params.params, lang)))
+
+
+@cli.command()
+@click.argument("lab_name", metavar="LAB")
+@click.option("--class", "class_file", type=click.Path(dir_okay=False), required=True,
+              help="The class file (TOML or CSV).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the sheets (one HTML file per trainee).")
+@click.option("--seed", type=int, help="The exam's seed (default: the class file's).")
+@lang_option
+def sheet(lab_name: str, class_file: str, out_dir: Path, seed: int | None, lang: str) -> None:
+    """Write each trainee's printable instruction sheet, with their own parameters."""
+    from .params import generate
+    from .sheet import sheet_html
+
+    lab, classroom = _lab(lab_name), _class(class_file)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for trainee in classroom.trainees:
+        lab_params = generate(lab, classroom.seed_of(trainee, seed))
+        path = out_dir / f"{trainee.id}.html"
+        path.write_text(sheet_html(lab, trainee, lab_params.params, lang, class_name=classroom.name), encoding="utf-8")
+    out.print(f"{len(classroom.trainees)} sheets written to {out_dir}")
 
 
 def _run(lab_name: str, lang: str, out_dir: Path | None, verbose: bool, **options):
     from .runner import run_checks
-    from .targets import resolve_target
 
-    lab = _lab(lab_name)
-    # Bad input (unknown lab instance, broken inventory, no seed) is said here, on one line, before
-    # any check runs; what goes wrong later, host by host, becomes *error* checks.
-    resolve_target(lab, instance=options["instance"], inventory=options["inventory"], seed=options["seed"],
-                   trainee=options["trainee"])
+    lab = _check_target(lab_name, options)
     return lab, run_checks(lab, out_dir=out_dir, lang=lang, verbose=verbose, **options)
 
 
-def _summary(lab, results: dict, lang: str, hints: bool) -> None:
+def _check_target(lab_name: str, options: dict):
+    """Bad input (unknown lab instance, broken inventory, no seed) is said here, on one line,
+    before any check runs; what goes wrong later, host by host, becomes *error* checks."""
+    from .targets import resolve_target
+
+    lab = _lab(lab_name)
+    resolve_target(lab, instance=options.get("instance"), inventory=options.get("inventory"),
+                   station=options.get("station"), seed=options.get("seed"), trainee=options.get("trainee"))
+    return lab
+
+
+def _summary(lab, results: dict, lang: str, hints: bool, exam: bool = False) -> None:
     table = Table(t("result", lang), t("check", lang), t("competency", lang), t("points", lang), t("message", lang))
     for check in results["checks"]:
-        message = Text(check["message"])
+        text = check.get("public", "") if exam else check["message"]
+        message = Text(text)
         if hints and check["hint"]:
             message.append(f"\n{t('hint', lang)} : {check['hint']}", style="cyan")
+        name = check["id"] + (f" ({t('manual', lang)})" if check.get("kind") == "manual" else "")
         table.add_row(Text(t(check["status"], lang), style=STATUS_STYLE.get(check["status"], "")),
-                      Text(check["id"]), check["competency"], f"{check['earned']:g}/{check['points']:g}", message)
+                      Text(name), check["competency"], f"{check['earned']:g}/{check['points']:g}", message)
     out.print(table)
     from .referential import load
 
@@ -317,7 +403,10 @@ def _summary(lab, results: dict, lang: str, hints: bool) -> None:
     out.print(comps)
     out.print(Text(f"{t('score', lang)} : {results['score']:g} / {results['max_score']:g}", style="bold"))
     if not results["complete"]:
-        out.print(Text(t("grade_incomplete", lang, n=results["counts"]["error"]), style="yellow"))
+        if results["counts"]["error"]:
+            out.print(Text(t("grade_incomplete", lang, n=results["counts"]["error"]), style="yellow"))
+        if results["counts"].get("pending"):
+            out.print(Text(t("grade_pending", lang, n=results["counts"]["pending"]), style="yellow"))
 
 
 @cli.command()
@@ -334,16 +423,104 @@ def check(lab_name: str, instance, inventory, seed, trainee, lang: str, verbose:
 @cli.command()
 @click.argument("lab_name", metavar="LAB")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for report.html and results.json.")
+              help="Folder for the reports, results.json and evidence (with --class: one sub-folder per trainee).")
 @run_options
-def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang: str, verbose: bool) -> None:
-    """Grade LAB: write DIR/report.html and DIR/results.json and print the summary."""
+@class_option
+@click.option("--exam", is_flag=True, help="Exam: what the trainee may see (trainee.html, this summary) has no "
+              "hint and no expected value; report.html, the examiner's, keeps them.")
+@click.option("--marks", type=click.Path(dir_okay=False), help="The examiner's marks of manual items (CSV or TOML).")
+@click.option("--rubric", multiple=True, type=click.Path(dir_okay=False),
+              help="A rubric file of manual items to add to the lab's own (repeatable).")
+@key_option
+@click.option("--workers", type=click.IntRange(1, 64), help="With --class: trainees graded at once.")
+def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang: str, verbose: bool,
+          class_file: str | None, exam: bool, marks: str | None, rubric: tuple[str, ...], key_file: str | None,
+          workers: int | None) -> None:
+    """Grade LAB: reports, results.json, evidence and a signature in DIR, and a summary."""
+    from .evidence import load_key
+    from .grading import GradeOptions, Job, grade_one
+    from .rubric import items_for, load_marks
+
     t0 = time.monotonic()
-    lab, results = _run(lab_name, lang, out_dir, verbose, instance=instance, inventory=inventory, seed=seed,
-                        trainee=trainee)
-    _summary(lab, results, lang, hints=False)
+    lab = _lab(lab_name)
+    if marks:  # a typo in the marks file is said before any check runs
+        load_marks(marks, items_for(lab, rubric))
+    options = GradeOptions(lang=lang, exam=exam, marks=marks, rubric=rubric, key=load_key(key_file, create=True))
+    if class_file:
+        _grade_class(lab, _class(class_file), out_dir, options, seed, inventory, workers, t0)
+        return
+    target = {"instance": instance, "inventory": inventory, "seed": seed, "trainee": trainee}
+    _check_target(lab_name, target)
+    results = grade_one(lab, Job(None, out_dir, target), options, verbose=verbose)
+    _summary(lab, results, lang, hints=False, exam=exam)
     out.print(t("report_written", lang, path=out_dir / "report.html") + f" ({time.monotonic() - t0:.2f} s)")
     sys.exit(_exit_code(results))
+
+
+def _grade_class(lab, classroom, out_dir: Path, options, seed, inventory, workers, t0: float) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .grading import grade_class
+    from .scoring import exit_status_of
+
+    lang = options.lang
+    n = len(classroom.trainees)
+    collected: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=out, transient=False) as progress:
+        task = progress.add_task(f"{lab.id}: {n} {t('trainees', lang)}", total=None)
+        graded = progress.add_task(t("trainees", lang), total=n)
+
+        def on_event(kind: str, trainee_id: str, value) -> None:
+            if kind == "collected":
+                collected[trainee_id] = value
+                average = sum(collected.values()) / len(collected)
+                progress.update(task, total=int(sum(collected.values()) + average * (n - len(collected))))
+            elif kind == "check":
+                progress.advance(task)
+            elif kind == "done":
+                progress.advance(graded)
+
+        rows = grade_class(lab, classroom, out_dir, options, exam_seed=seed, inventory=inventory,
+                           workers=workers, on_event=on_event)
+    table = Table("id", t("trainee", lang), t("score", lang), t("result", lang))
+    complete, failed = True, 0
+    for row in rows:
+        results = row["results"]
+        if results is None:
+            complete = False
+            table.add_row(row["trainee"].id, Text(row["trainee"].name), "-", Text(row["error"], style="yellow"))
+            continue
+        complete = complete and results["complete"]
+        failed += results["counts"]["failed"]
+        mastered = sum(1 for c in results["competencies"].values() if c["mastered"])
+        state = f"{mastered}/{len(results['competencies'])} {t('mastered', lang)}"
+        if not results["complete"]:
+            state += f" ({t('incomplete', lang)})"
+        table.add_row(row["trainee"].id, Text(row["trainee"].name),
+                      f"{results['score']:g} / {results['max_score']:g}",
+                      Text(state, style="green" if results["complete"] else "yellow"))
+    out.print(table)
+    out.print(t("report_written", lang, path=out_dir / "class.html") + f" ({time.monotonic() - t0:.2f} s)")
+    sys.exit(exit_status_of(complete, failed))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@key_option
+def verify(folder: Path, key_file: str | None) -> None:
+    """Tell whether a graded results folder (a trainee's or a class's) was altered after grading."""
+    from .evidence import load_key, verify as verify_folder
+
+    verdicts = verify_folder(folder, load_key(key_file, create=False))
+    for verdict in verdicts:
+        name = str(verdict.folder)
+        if verdict.intact:
+            out.print(Text(f"{name}: intact", style="green"))
+        else:
+            for problem in verdict.problems:
+                click.echo(f"{name}: ALTERED: {problem}")
+    sys.exit(ExitStatus.OK if all(v.intact for v in verdicts) else ExitStatus.CHECKS_FAILED)
 
 
 def _exit_code(results: dict) -> int:

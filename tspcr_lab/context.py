@@ -54,9 +54,10 @@ class LabContext:
 
 
 def open_context(lab_name: str, *, instance: str | None = None, inventory: str | None = None,
-                 seed: int | None = None, trainee: str | None = None) -> LabContext:
+                 station: str | None = None, seed: int | None = None, trainee: str | None = None) -> LabContext:
     lab = load_lab(lab_name)
-    target = resolve_target(lab, instance=instance, inventory=inventory, seed=seed, trainee=trainee)
+    target = resolve_target(lab, instance=instance, inventory=inventory, station=station, seed=seed,
+                            trainee=trainee)
     params = generate(lab, target.seed if target.seed is not None else 0)
     return LabContext(lab, target, params, HostSet(target.hosts()))
 

@@ -40,11 +40,18 @@ class CheckFailed(AssertionError):
     """The trainee's work does not meet the requirement.
 
     ``messages`` maps a language code (``fr``, ``en``) to the text a trainee reads.
+
+    ``public`` is the same finding without the expected values, what a trainee may read during an
+    exam (``grade --exam``); without it, the trainee only reads that the check failed.
     """
 
-    def __init__(self, messages: dict[str, str], *, hidden: dict[str, str] | None = None):
+    def __init__(self, messages: dict[str, str], *, public: dict[str, str] | None = None):
         self.messages = dict(messages)
+        self.public = dict(public or {})
         super().__init__(self.messages.get("en") or next(iter(self.messages.values()), ""))
 
     def message(self, lang: str) -> str:
         return self.messages.get(lang) or self.messages.get("en") or str(self)
+
+    def public_message(self, lang: str) -> str:
+        return self.public.get(lang) or self.public.get("en") or ""

@@ -42,13 +42,15 @@ class Check:
         """``fr``/``en`` name what is compared (e.g. "adresse de pc1")."""
         __tracebackhide__ = True
         if found != expected:
-            raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found))
+            raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found),
+                              public=_found({"fr": fr, "en": en}, found))
 
     def contains(self, found: Iterable[Any], expected: Any, *, fr: str, en: str) -> None:
         __tracebackhide__ = True
         found = list(found)
         if expected not in found:
-            raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found))
+            raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found),
+                              public=_found({"fr": fr, "en": en}, found))
 
 
 def _expected_found(what: dict[str, str], expected: Any, found: Any) -> dict[str, str]:
@@ -56,3 +58,8 @@ def _expected_found(what: dict[str, str], expected: Any, found: Any) -> dict[str
         lang: t("expected_found", lang, what=what[lang], expected=show(expected, lang), found=show(found, lang))
         for lang in LANGS
     }
+
+
+def _found(what: dict[str, str], found: Any) -> dict[str, str]:
+    """The finding without the expected value (what a trainee reads during an exam)."""
+    return {lang: t("found_only", lang, what=what[lang], found=show(found, lang)) for lang in LANGS}

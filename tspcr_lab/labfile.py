@@ -62,6 +62,24 @@ class LinkSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class RubricItem:
+    """A manual item: something no machine can judge (assembling a PC, talking to a user...),
+    which the examiner marks by hand (points and a comment) and ``grade`` merges."""
+
+    id: str
+    competency: str
+    points: float
+    title: dict[str, str]
+    guide: dict[str, str]  # what the examiner looks for
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("fr") or self.id
+
+
+RUBRIC_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclasses.dataclass(frozen=True)
 class Lab:
     id: str
     path: Path
@@ -78,6 +96,7 @@ class Lab:
     links: tuple[LinkSpec, ...]
     settings: dict[str, Any]  # the [params] table, read by the lab's params.py
     hints: dict[str, dict[str, str]]  # check name -> {lang: hint}
+    rubric: tuple[RubricItem, ...] = ()  # manual items, marked by the examiner
 
     @property
     def checks_path(self) -> Path:
@@ -278,6 +297,7 @@ def load_lab(name: str) -> Lab:
         for name, role, address in host_items
     }
     settings = top.get("params", dict, {})
+    rubric = read_rubric_items(top.get("rubric", list, []), "rubric", file)
     hints_raw = top.get("hints", dict, {})
     hints = {}
     for check, texts in hints_raw.items():
@@ -300,4 +320,32 @@ def load_lab(name: str) -> Lab:
         links=tuple(links),
         settings=settings,
         hints=hints,
+        rubric=rubric,
     )
+
+
+def read_rubric_items(items: list, where: str, file: Path) -> tuple[RubricItem, ...]:
+    """``[[rubric]]`` tables (in a lab file or a rubric file): id, competency, points, title, guide."""
+    from .referential import load as load_referential
+
+    referential = load_referential()
+    out: list[RubricItem] = []
+    for i, item in enumerate(items):
+        table = _Table(item, f"{where}[{i}]", file)
+        item_id = table.get("id", str)
+        if not RUBRIC_ID_RE.match(item_id):
+            raise table.fail("id", f"'{item_id}' must be lower-case letters, digits and '_'")
+        if any(other.id == item_id for other in out):
+            raise table.fail("id", f"'{item_id}' is declared twice")
+        try:
+            code = referential.competency(table.get("competency", str)).code
+        except UserError as exc:
+            raise table.fail("competency", str(exc)) from None
+        points = table.get("points", (int, float))
+        if points <= 0:
+            raise table.fail("points", "must be positive")
+        title = _texts(table, "title")
+        guide = _texts(table, "guide", required=False)
+        table.done()
+        out.append(RubricItem(item_id, code, float(points), title, guide))
+    return tuple(out)

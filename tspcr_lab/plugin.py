@@ -29,7 +29,7 @@ import pytest
 
 from .errors import CheckFailed, InfraError, TspcrError, UserError
 from .expect import Check
-from .i18n import LANGS
+from .i18n import LANGS, t
 
 CONTEXTS = pytest.StashKey[dict]()
 EVIDENCE = pytest.StashKey[list]()
@@ -41,10 +41,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lab", dest="tspcr_lab", help="lab id (default: the folder name under checks/)")
     group.addoption("--instance", dest="tspcr_instance", help="virtual lab instance (default: the lab id)")
     group.addoption("--inventory", dest="tspcr_inventory", help="pyinfra inventory of a real lab")
+    group.addoption("--station", dest="tspcr_station",
+                    help="the inventory group holding this trainee's hosts (a class on real gear)")
+    group.addoption("--reconnect-each-check", dest="tspcr_reconnect", action="store_true",
+                    help="open new connections for every check instead of pooling them (for comparisons)")
     group.addoption("--seed", dest="tspcr_seed", type=int, help="the trainee's seed (default: the virtual lab's)")
     group.addoption("--trainee", dest="tspcr_trainee", help="the trainee's name")
     group.addoption("--lang", dest="tspcr_lang", choices=LANGS, default="fr", help="language of messages")
     group.addoption("--results", dest="tspcr_results", help="write results.json to this path")
+    group.addoption("--rubric", dest="tspcr_rubric", action="append", default=[],
+                    help="a rubric file of manual items to add to the lab's own (repeatable)")
+    group.addoption("--marks", dest="tspcr_marks", help="the examiner's marks of manual items (CSV or TOML)")
+    group.addoption("--trainee-id", dest="tspcr_trainee_id", default="",
+                    help="the trainee's id in a class (selects their rows of --marks)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,6 +96,7 @@ def _context(config: pytest.Config, path: Path):
                 lab_id,
                 instance=config.getoption("tspcr_instance"),
                 inventory=config.getoption("tspcr_inventory"),
+                station=config.getoption("tspcr_station"),
                 seed=config.getoption("tspcr_seed"),
                 trainee=config.getoption("tspcr_trainee"),
             )
@@ -156,8 +166,11 @@ def _tspcr_check_limits(request: pytest.FixtureRequest):
     try:
         yield
     finally:
+        reconnect = request.config.getoption("tspcr_reconnect")
         for host in context.hosts.values():
             host.deadline, host.recorder = None, None
+            if reconnect:
+                host.close()
 
 
 def _marker_values(item: pytest.Item) -> tuple[str, float, bool] | None:
@@ -173,22 +186,25 @@ def _marker_values(item: pytest.Item) -> tuple[str, float, bool] | None:
     return code, points, bool(marker.kwargs.get("critical", False))
 
 
-def classify(excinfo: pytest.ExceptionInfo | None, report: pytest.TestReport, when: str, lang: str) -> tuple[str, str]:
-    """(status, message) of a finished check."""
+def classify(excinfo: pytest.ExceptionInfo | None, report: pytest.TestReport, when: str, lang: str) -> tuple[str, str, str]:
+    """(status, message, public message) of a finished check. The public message leaves out
+    expected values: it is what a trainee reads of a failed check during an exam."""
     if excinfo is None:
-        return ("passed", "") if report.passed else ("skipped", "")
+        return ("passed", "", "") if report.passed else ("skipped", "", "")
     exc = excinfo.value
     if report.skipped:
-        return "skipped", str(getattr(exc, "msg", "") or exc)
+        text = str(getattr(exc, "msg", "") or exc)
+        return "skipped", text, text
     if when != "call":
-        return "error", _one_line(exc)
+        return "error", _one_line(exc), _one_line(exc)
     if isinstance(exc, CheckFailed):
-        return "failed", exc.message(lang)
+        return "failed", exc.message(lang), exc.public_message(lang) or t("not_as_required", lang)
     if isinstance(exc, (InfraError, UserError)):
-        return "error", _one_line(exc)
+        return "error", _one_line(exc), _one_line(exc)
     if isinstance(exc, AssertionError):
-        return "failed", _one_line(exc) or "assertion failed"
-    return "error", f"the check itself failed: {type(exc).__name__}: {_one_line(exc)}"
+        return "failed", _one_line(exc) or "assertion failed", t("not_as_required", lang)
+    message = f"the check itself failed: {type(exc).__name__}: {_one_line(exc)}"
+    return "error", message, message
 
 
 def _one_line(exc: BaseException) -> str:
@@ -212,9 +228,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     code, points, critical = values
     lang = item.config.getoption("tspcr_lang")
-    status, message = classify(call.excinfo, report, call.when, lang)
+    status, message, public = classify(call.excinfo, report, call.when, lang)
     if marker_error:
-        status, message = "error", marker_error
+        status, message, public = "error", marker_error, marker_error
         report.outcome, report.longrepr = "failed", marker_error
     if status == "error" and call.when == "call":
         # Not the trainee's failure: pytest, junitxml and pytest-html all show it as an error.
@@ -235,6 +251,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         ("status", status),
         ("earned", points if status == "passed" else 0.0),
         ("message", message),
+        ("public", public),
         ("evidence", evidence),
     ])
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from .i18n import pick, t
-from .scoring import ERROR, FAILED, CheckResult, Grade, grade
+from .scoring import ERROR, FAILED, PENDING, CheckResult, Grade, grade
 
 
 def _lab_from_args(args: list[str]) -> str | None:
@@ -62,6 +62,7 @@ class ResultsReporter:
             critical=bool(props["critical"]),
             status=props["status"],
             message=props["message"],
+            public=props.get("public", ""),
             duration=report.duration,
             evidence=props.get("evidence", []),
         )
@@ -83,17 +84,19 @@ class ResultsReporter:
 
             info: dict[str, Any] = {"lab": self.lab_id or "", "title": self.lab_id or "", "trainee":
                                     self.config.getoption("tspcr_trainee") or "", "seed": self.config.getoption("tspcr_seed"),
-                                    "threshold": 0.7, "competencies": [], "hints": {}}
+                                    "threshold": 0.7, "competencies": [], "hints": {}, "manual": []}
             try:
                 lab = load_lab(self.lab_id) if self.lab_id else None
             except Exception:
                 lab = None
             if lab is not None:
                 info.update(title=lab.title_in(self.lang), threshold=lab.mastery_threshold,
-                            competencies=list(lab.competencies), hints=lab.hints)
+                            competencies=list(lab.competencies), hints=lab.hints,
+                            manual=self._manual(lab))
                 try:
                     target = resolve_target(lab, instance=self.config.getoption("tspcr_instance"),
                                             inventory=self.config.getoption("tspcr_inventory"),
+                                            station=self.config.getoption("tspcr_station"),
                                             seed=info["seed"], trainee=info["trainee"] or None)
                     info.update(trainee=target.trainee, seed=target.seed)
                 except Exception:
@@ -103,14 +106,26 @@ class ResultsReporter:
             return info
         return self._info
 
+    def _manual(self, lab) -> list[CheckResult]:
+        """The manual items (lab's rubric and --rubric files) with the examiner's --marks."""
+        from .rubric import items_for, load_marks, manual_results
+
+        items = items_for(lab, tuple(self.config.getoption("tspcr_rubric") or ()))
+        marks = {}
+        if self.config.getoption("tspcr_marks"):
+            marks = load_marks(self.config.getoption("tspcr_marks"), items).get(
+                self.config.getoption("tspcr_trainee_id") or "", {})
+        return manual_results(items, marks, self.lang)
+
     def checks(self) -> list[CheckResult]:
-        hints = self.info()["hints"]
+        info = self.info()
+        hints = info["hints"]
         out = []
         for result in self.results.values():
             if result.status == FAILED and result.name in hints:
                 result.hint = pick(hints[result.name], self.lang)
             out.append(result)
-        return out
+        return out + list(info["manual"])
 
     def grade(self, checks: list[CheckResult] | None = None) -> Grade:
         info = self.info()
@@ -135,9 +150,10 @@ class ResultsReporter:
                 for code, c in result.competencies.items()
             },
             "checks": [
-                {"id": c.id, "check": c.name, "competency": c.competency, "points": c.points,
-                 "earned": c.earned, "critical": c.critical, "status": c.status, "message": c.message,
-                 "hint": c.hint, "duration": round(c.duration, 4), "evidence": c.evidence}
+                {"id": c.id, "check": c.name, "kind": c.kind, "title": c.title, "competency": c.competency,
+                 "points": c.points, "earned": c.earned, "critical": c.critical, "status": c.status,
+                 "message": c.message, "public": c.public, "hint": c.hint, "duration": round(c.duration, 4),
+                 "evidence": c.evidence}
                 for c in checks
             ],
         }
@@ -178,13 +194,36 @@ class HtmlAdditions:
                      if points != "" else '<td class="col-points"></td>')
 
     def pytest_html_results_summary(self, prefix: list[str], summary, postfix, session) -> None:
-        prefix.extend(summary_html(self.results.info(), self.results.grade(), self.results.lang))
+        info = self.results.info()
+        prefix.extend(summary_html(info, self.results.grade(), self.results.lang))
+        if info["manual"]:
+            prefix.append(manual_html(info["manual"], self.results.lang))
 
 
 def _num(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def manual_html(items: list[CheckResult], lang: str) -> str:
+    """The manual items, marked as such, with the examiner's points and comment."""
+    rows = []
+    for item in items:
+        points = "" if item.awarded is None else _num(item.awarded)
+        rows.append(
+            f'<tr><td>{escape(item.id)}</td><td>{escape(item.competency)}</td><td>{escape(item.title)}</td>'
+            f'<td>{escape(points)} / {escape(_num(item.points))}</td>'
+            f'<td class="{escape(item.status)}">{escape(t(item.status, lang))}</td>'
+            f'<td>{escape(item.message)}</td></tr>'
+        )
+    return (
+        f'<h2>{escape(t("manual_items", lang))} ({escape(t("manual", lang))})</h2>'
+        f'<table id="manual-items"><thead><tr><th>id</th><th>{escape(t("competency", lang))}</th>'
+        f'<th>{escape(t("title", lang))}</th><th>{escape(t("points", lang))}</th>'
+        f'<th>{escape(t("result", lang))}</th><th>{escape(t("comment", lang))}</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def summary_html(info: dict[str, Any], result: Grade, lang: str) -> list[str]:
@@ -204,7 +243,8 @@ def summary_html(info: dict[str, Any], result: Grade, lang: str) -> list[str]:
             f'<td class="{css}">{escape(state)}</td></tr>'
         )
     status = (t("grade_complete", lang) if result.complete
-              else t("grade_incomplete", lang, n=result.counts[ERROR]))
+              else t("grade_incomplete", lang, n=result.counts[ERROR]) if result.counts[ERROR]
+              else t("grade_pending", lang, n=result.counts[PENDING]))
     return [
         '<div class="tspcr-summary">'
         f'<p><strong>{escape(t("trainee", lang))}</strong> : {escape(str(info["trainee"]))}<br>'

@@ -11,7 +11,9 @@ import dataclasses
 from typing import Any, Iterable
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
-STATUSES = (PASSED, FAILED, ERROR, SKIPPED)
+PENDING = "pending"  # a manual item the examiner has not marked yet
+STATUSES = (PASSED, FAILED, ERROR, SKIPPED, PENDING)
+AUTO, MANUAL = "auto", "manual"
 
 
 @dataclasses.dataclass
@@ -26,9 +28,15 @@ class CheckResult:
     hint: str = ""
     duration: float = 0.0
     evidence: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    public: str = ""  # the message without expected values, for what a trainee sees in an exam
+    kind: str = AUTO  # AUTO: a machine check; MANUAL: a rubric item marked by the examiner
+    awarded: float | None = None  # points the examiner gave (manual items)
+    title: str = ""  # what a manual item is about
 
     @property
     def earned(self) -> float:
+        if self.kind == MANUAL:
+            return self.awarded or 0.0
         return self.points if self.status == PASSED else 0.0
 
 
@@ -62,14 +70,14 @@ def grade(checks: Iterable[CheckResult], threshold: float, competencies: Iterabl
         earned = sum(c.earned for c in mine)
         maximum = sum(c.points for c in mine)
         critical_failed = any(c.critical and c.status == FAILED for c in mine)
-        complete = not any(c.status == ERROR for c in mine)
+        complete = not any(c.status in (ERROR, PENDING) for c in mine)
         mastered = maximum > 0 and earned >= threshold * maximum - 1e-9 and not critical_failed
         per[code] = CompetencyGrade(code, earned, maximum, mastered, complete, critical_failed, len(mine))
     counts = {status: sum(1 for c in checks if c.status == status) for status in STATUSES}
     return Grade(
         score=sum(c.earned for c in checks),
         max_score=sum(c.points for c in checks if c.status != SKIPPED),
-        complete=counts[ERROR] == 0,
+        complete=counts[ERROR] == 0 and counts[PENDING] == 0,
         competencies=per,
         counts=counts,
     )

@@ -52,14 +52,34 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
     return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision)
 
 
-def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str) -> Target:
-    inventory = load_inventory(path)
-    missing = [name for name in lab.hosts if name not in inventory.hosts]
+def station_hosts(lab: Lab, inventory, station: str | None) -> dict[str, str]:
+    """Lab host name -> inventory host name. Without a station, inventory hosts carry the lab's
+    names; with one (a trainee's station in a class), the hosts of that inventory group, each
+    named for the lab by its ``lab_host`` data (or by its own name)."""
+    if station is None:
+        mapping = {name: name for name in lab.hosts if name in inventory.hosts}
+    else:
+        if station not in inventory.groups:
+            raise UserError(f"inventory {inventory.path}: no group '{station}' (groups: {', '.join(inventory.groups)})")
+        mapping = {}
+        for member in inventory.groups[station]:
+            lab_name = str(inventory.hosts[member].get("lab_host", member))
+            if lab_name in mapping:
+                raise UserError(f"inventory {inventory.path}: group {station} has two hosts for {lab_name}")
+            mapping[lab_name] = member
+    missing = [name for name in lab.hosts if name not in mapping]
     if missing:
-        raise UserError(f"inventory {path}: lab {lab.id} needs host(s) {', '.join(missing)}")
+        where = f"group {station}" if station else "inventory"
+        raise UserError(f"inventory {inventory.path}: {where}: lab {lab.id} needs host(s) {', '.join(missing)}")
+    return {name: mapping[name] for name in lab.hosts}
+
+
+def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str, station: str | None = None) -> Target:
+    inventory = load_inventory(path)
+    names = station_hosts(lab, inventory, station)
     transports = {}
     for name in lab.hosts:
-        data = inventory.hosts[name]
+        data = inventory.hosts[names[name]]
         if data.get("tspcr_local"):  # the grader runs on this very host (a trainee's self-check)
             transports[name] = lambda n=name: LocalTransport(n)
             continue
@@ -69,7 +89,7 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str)
             key_filename=os.path.expanduser(data["ssh_key"]) if data.get("ssh_key") else None,
             password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
         )
-    provision = {name: (name, dict(inventory.hosts[name])) for name in lab.hosts}
+    provision = {name: (names[name], dict(inventory.hosts[names[name]])) for name in lab.hosts}
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision)
 
 
@@ -78,11 +98,13 @@ def _ssh_factory(name: str, address: str, **kwargs: Any) -> Callable[[], Transpo
 
 
 def resolve_target(lab: Lab, *, instance: str | None = None, inventory: str | None = None,
-                   seed: int | None = None, trainee: str | None = None) -> Target:
+                   station: str | None = None, seed: int | None = None, trainee: str | None = None) -> Target:
     if inventory:
         if seed is None:
             raise UserError("a real lab (--inventory) needs the trainee's --seed")
-        return inventory_target(lab, inventory, seed, trainee or "")
+        return inventory_target(lab, inventory, seed, trainee or "", station)
+    if station:
+        raise UserError("--station names a group of a real lab's inventory: give --inventory too")
     target = virtual_target(lab, instance)
     if seed is not None:
         target.seed = seed

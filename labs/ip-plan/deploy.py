@@ -63,7 +63,8 @@ elif host.name == "srv1":
         dest="/etc/dnsmasq.d/lab.conf",
     )
     files.line(name="srv1: start dnsmasq at boot", path="/etc/tspcr-lab/boot-services", line="dnsmasq")
-    server.shell(name="srv1: apply", commands=["ifup -a", "service dnsmasq restart"])
+    # A fresh host has no dnsmasq running yet: start it (a restart would wait for a stop).
+    server.shell(name="srv1: apply", commands=["ifup -a", "service dnsmasq status >/dev/null && service dnsmasq restart || service dnsmasq start"])
 
 elif role == "pc":
     files.put(name="PC: unconfigured name", src=StringIO("debian\n"), dest="/etc/hostname")

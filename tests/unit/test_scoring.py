@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tspcr_lab.exitcodes import ExitStatus
-from tspcr_lab.scoring import ERROR, FAILED, PASSED, SKIPPED, CheckResult, exit_status, grade
+from tspcr_lab.scoring import ERROR, FAILED, MANUAL, PASSED, PENDING, SKIPPED, CheckResult, exit_status, grade
 
 
 def result(status: str, points: float = 1, competency: str = "030", critical: bool = False) -> CheckResult:
@@ -72,7 +72,7 @@ def test_competencies_are_graded_separately():
 
 def test_counts_per_status():
     g = grade([result(PASSED), result(PASSED), result(FAILED), result(ERROR), result(SKIPPED)], 0.7)
-    assert g.counts == {PASSED: 2, FAILED: 1, ERROR: 1, SKIPPED: 1}
+    assert g.counts == {PASSED: 2, FAILED: 1, ERROR: 1, SKIPPED: 1, PENDING: 0}
 
 
 @pytest.mark.parametrize("statuses, expected", [

@@ -93,6 +93,41 @@ def run_deploy(deploy_file: Path, inventory_hosts: list[tuple[str, dict[str, Any
     )
 
 
+def run_deploy_batches(deploy_file: Path, batches: list[list[tuple[str, dict[str, Any]]]],
+                       processes: int) -> ProvisionResult:
+    """Apply ``deploy_file`` to several batches of hosts (e.g. one per trainee), ``processes``
+    batches at a time in forked processes, each with its own pyinfra State, and merge the results.
+
+    pyinfra prepares operations host by host, gathering facts as it goes, so one State for a
+    whole class spends most of its time waiting on one host after another; separate batches wait
+    side by side."""
+    import multiprocessing
+
+    if len(batches) <= 1 or processes <= 1:
+        return run_deploy(deploy_file, [h for batch in batches for h in batch])
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(processes, len(batches)), maxtasksperchild=1) as pool:
+        parts = pool.starmap(_run_deploy_safe, [(deploy_file, batch) for batch in batches])
+    merged = ProvisionResult(str(deploy_file), [], {}, [], 0)
+    for part in parts:
+        if isinstance(part, str):
+            raise ProvisionError(part)
+        merged.hosts += part.hosts
+        merged.unreachable.update(part.unreachable)
+        merged.failed += part.failed
+        merged.operations += part.operations
+    return merged
+
+
+def _run_deploy_safe(deploy_file: Path, hosts: list[tuple[str, dict[str, Any]]]) -> ProvisionResult | str:
+    try:
+        return run_deploy(deploy_file, hosts)
+    except TspcrError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - carried back to the parent as one line
+        return f"{deploy_file.name}: {type(exc).__name__}: {exc}"
+
+
 class _ErrorCollector(logging.Handler):
     """Keeps pyinfra's error messages so that they can be reported per host."""
 

@@ -100,6 +100,12 @@ def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, authorized_key:
     _write(upper / "etc/tspcr-lab/mgmt.env", f"MGMT_ADDRESS={mgmt_cidr}\n")
     _write(upper / "etc/tspcr-lab/authorized_keys", authorized_key + "\n", 0o600)
     _write(upper / "etc/tspcr-lab/boot-services", "ssh\n")
+    if (Path("/etc/postfix").is_dir() and not Path("/etc/postfix/main.cf").exists()
+            and not (upper / "etc/postfix/main.cf").exists()):
+        # Debian's postfix installed "without configuration" leaves no main.cf; its ifupdown hooks
+        # then make postconf fail, and postfix sleeps a second on every fatal error: every ifup
+        # and ifdown of the host would pay it. An empty main.cf means postfix's defaults.
+        _write(upper / "etc/postfix/main.cf", "# postfix is not configured on this host (its defaults apply)\n")
     init = resources.files("tspcr_lab.virtual").joinpath("host-init.sh").read_text(encoding="utf-8")
     _write(upper / "usr/local/lib/tspcr-lab/host-init", init, 0o755)
     return public
