@@ -113,26 +113,27 @@ def test_variables(slot, hosts, expected, check):
                 en=f"what {expected['tool']} shows when run by its name in {name}'s session")
 
 
-@pytest.mark.competency("036", points=1)
-@pytest.mark.parametrize("slot", USERS)
-def test_banner(slot, hosts, expected, check):
-    """The banner appears at login for the group's members, and only for them."""
-    login, _ = open_session(hosts.pc1, slot, expected, check)
-    user, banner, group = expected["users"][slot], expected["banner"], expected["group"]
-    name = user["name"]
-    shown = any(banner in line for line in login.greeting.splitlines())
-    if user["member"]:
-        check.that(
-            shown,
-            fr=f"le message « {banner} » ne s'affiche pas à l'ouverture de session de {name}, membre de {group}",
-            en=f"the message '{banner}' is not shown when {name}, a member of {group}, logs in",
-        )
-    else:
-        check.that(
-            not shown,
-            fr=f"le message réservé au groupe {group} s'affiche aussi pour {name}, qui n'en est pas membre",
-            en=f"the message meant for group {group} is also shown to {name}, who is not a member",
-        )
+@pytest.mark.competency("036", points=2)
+def test_banner(hosts, expected, check):
+    """The banner appears at login for the group's members, and only for them (a session per user)."""
+    banner, group = expected["banner"], expected["group"]
+    for slot in USERS:
+        login, _ = open_session(hosts.pc1, slot, expected, check)
+        user = expected["users"][slot]
+        name = user["name"]
+        shown = any(banner in line for line in login.greeting.splitlines())
+        if user["member"]:
+            check.that(
+                shown,
+                fr=f"le message « {banner} » ne s'affiche pas à l'ouverture de session de {name}, membre de {group}",
+                en=f"the message '{banner}' is not shown when {name}, a member of {group}, logs in",
+            )
+        else:
+            check.that(
+                not shown,
+                fr=f"le message réservé au groupe {group} s'affiche aussi pour {name}, qui n'en est pas membre",
+                en=f"the message meant for group {group} is also shown to {name}, who is not a member",
+            )
 
 
 # -- the skeleton of new accounts ---------------------------------------------------------------
