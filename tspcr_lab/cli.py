@@ -112,14 +112,15 @@ def coverage(as_json: bool, lang: str) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table(t("competency", lang), t("title", lang), "labs", "checks", "")
+    table = Table(t("competency", lang), t("title", lang), "labs", "checks", t("manual", lang), "")
+    styles = {"automated": "green", "manual": "cyan", "uncovered": "dim"}
     for row in rows:
-        covered = row["status"] != "uncovered"
-        table.add_row(row["code"], Text(row[lang]), ", ".join(row["labs"]), str(row["checks"]),
-                      Text(row["status"], style="green" if covered else "dim"))
+        table.add_row(row["code"], Text(row[lang]), ", ".join([*row["labs"], *row["manual"]]), str(row["checks"]),
+                      str(row["manual_items"] or ""), Text(row["status"], style=styles[row["status"]]))
     out.print(table)
-    done = sum(1 for row in rows if row["status"] != "uncovered")
-    out.print(f"{done}/{len(rows)} covered")
+    counts = {status: sum(1 for row in rows if row["status"] == status) for status in styles}
+    out.print(f"{len(rows)} competencies: {counts['automated']} automated, {counts['manual']} manual, "
+              f"{counts['uncovered']} uncovered")
 
 
 class_option = click.option("--class", "class_file", type=click.Path(dir_okay=False),

@@ -2,6 +2,9 @@
 
 Check files are read, not run: the ``@pytest.mark.competency("NNN", ...)`` decorators are found in
 their syntax tree (a ``parametrize`` on the same check multiplies it by its number of cases).
+Manual items (``[[rubric]]`` of lab files and of ``rubrics/*.toml``) count too: a competency is
+*automated* when a machine check covers it, *manual* when only an examiner's item does, and
+*uncovered* otherwise.
 """
 
 from __future__ import annotations
@@ -65,17 +68,31 @@ def checks_in(path: Path) -> list[tuple[str, int]]:
 
 
 def coverage() -> list[dict[str, Any]]:
+    from .labfile import load_lab
+    from .rubric import load_rubric_file, rubrics_dir
+
     referential = load()
     labs: dict[str, dict[str, int]] = {}
+    manual: dict[str, dict[str, int]] = {}
     for lab in available_labs():
         for path in sorted((checks_dir() / lab).glob("test_*.py")):
             for code, count in checks_in(path):
                 code = referential.competency(code).code
                 labs.setdefault(code, {}).setdefault(lab, 0)
                 labs[code][lab] += count
+        for item in load_lab(lab).rubric:
+            manual.setdefault(item.competency, {}).setdefault(lab, 0)
+            manual[item.competency][lab] += 1
+    if rubrics_dir().is_dir():
+        for path in sorted(rubrics_dir().glob("*.toml")):
+            for item in load_rubric_file(path):
+                where = f"rubrics/{path.name}"
+                manual.setdefault(item.competency, {}).setdefault(where, 0)
+                manual[item.competency][where] += 1
     rows = []
     for comp in referential.competencies:
         per_lab = labs.get(comp.code, {})
+        items = manual.get(comp.code, {})
         rows.append({
             "code": comp.code,
             "activity": comp.activity,
@@ -83,6 +100,8 @@ def coverage() -> list[dict[str, Any]]:
             "en": comp.en,
             "labs": per_lab,
             "checks": sum(per_lab.values()),
-            "status": "automated" if per_lab else "uncovered",
+            "manual": items,
+            "manual_items": sum(items.values()),
+            "status": "automated" if per_lab else "manual" if items else "uncovered",
         })
     return rows

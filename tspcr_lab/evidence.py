@@ -60,7 +60,7 @@ def key_id(key: bytes) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:80] or "check"
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:80] or "check"
 
 
 def write_evidence(folder: Path, results: dict[str, Any]) -> list[Path]:

@@ -35,12 +35,45 @@ def rows(monkeypatch):
     return {row["code"]: row for row in coverage()}
 
 
-def test_real_repo_automates_007_and_030_only(rows):
+AUTOMATED = {"007", "009", "010", "014", "015", "030", "033", "034", "035", "036"}
+MANUAL = {"001", "002", "012", "016", "023", "026", "027"}
+
+
+def test_real_repo_covers_the_host_labs_and_the_manual_items(rows):
     assert len(rows) == 36
-    for code in ("007", "030"):
-        assert rows[code]["status"] == "automated" and list(rows[code]["labs"]) == ["ip-plan"]
-    others = [row for code, row in rows.items() if code not in ("007", "030")]
-    assert all(row["status"] == "uncovered" and row["checks"] == 0 and not row["labs"] for row in others)
+    assert {code for code, row in rows.items() if row["status"] == "automated"} == AUTOMATED
+    assert {code for code, row in rows.items() if row["status"] == "manual"} == MANUAL
+    for code in MANUAL:
+        assert rows[code]["manual"] == {"rubrics/workshop.toml": 1} and rows[code]["checks"] == 0
+    uncovered = [row for code, row in rows.items() if code not in AUTOMATED | MANUAL]
+    assert all(row["status"] == "uncovered" and not row["labs"] and not row["manual"] for row in uncovered)
+
+
+def test_a_lab_rubric_item_makes_a_competency_manual(tmp_path, monkeypatch):
+    lab = tmp_path / "labs" / "bench"
+    lab.mkdir(parents=True)
+    (lab / "lab.toml").write_text('''
+[lab]
+id = "bench"
+title = { fr = "Atelier" }
+competencies = ["001"]
+[management]
+network = "172.31.0.0/24"
+grader = "172.31.0.254"
+[[hosts]]
+name = "pc1"
+role = "pc"
+mgmt = "172.31.0.11"
+[[rubric]]
+id = "assembly"
+competency = "1"
+points = 4
+title = { fr = "Montage" }
+''', encoding="utf-8")
+    monkeypatch.setenv("TSPCR_HOME", str(tmp_path))
+    found = {row["code"]: row for row in coverage()}
+    assert found["001"]["status"] == "manual" and found["001"]["manual"] == {"bench": 1}
+    assert found["002"]["status"] == "uncovered"
 
 
 def test_real_repo_counts(rows):
