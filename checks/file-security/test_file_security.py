@@ -236,7 +236,7 @@ def test_access(folder, hosts, expected, check):
             result = srv.run_as(login, "sh -c %s sh %s %s %s", TRY_FOLDER, path, prefix, i)
             problems += _discrepancies(login, levels[login], _outcomes(result.stdout), FOLDER_OPERATIONS)
     label = _label(folder, expected)
-    _fail(check, problems, fr=f"accès au dossier {label} différents de la matrice",
+    _fail(check, problems, fr=f"les accès au dossier {label} diffèrent de la matrice",
           en=f"access to folder {label} differs from the matrix")
 
 
@@ -296,5 +296,5 @@ def test_inheritance(folder, hosts, expected, check):
                 continue
             result = srv.run_as(login, "sh -c %s sh %s %s %s", TRY_INHERITED, path, prefix, i)
             problems += _discrepancies(login, levels[login], _outcomes(result.stdout), INHERITED_OPERATIONS)
-    _fail(check, problems, fr=f"héritage des droits dans {label} incohérent",
+    _fail(check, problems, fr=f"héritage des droits incohérent dans {label}",
           en=f"inherited rights in {label} are inconsistent")
