@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ..errors import ProbeError
 from .base import Probe, quote_line
 from .system import probe_parser
 
@@ -147,24 +148,22 @@ class NewAccount:
 
 _FIND_TYPES = {"f": "file", "d": "directory", "l": "symlink"}
 
-# Run under `unshare --mount`: nothing it mounts or writes is seen outside, nothing stays.
-_TRIAL = r"""set -e
-mount -t tmpfs tspcr-skel /tmp
-cp -a /etc /tmp/etc
-mount --bind /tmp/etc /etc
-for d in /var/mail /var/spool/mail /var/log; do
-    if [ -d "$d" ] && ! [ -L "$d" ]; then mount -t tmpfs tspcr-skel "$d"; fi
-done
-useradd -m -l -d /tmp/home -s /bin/sh "$1" >/tmp/useradd.log 2>&1 || { cat /tmp/useradd.log >&2; exit 4; }
-cd /tmp/home
-printf '%s\n' "@@tspcr:entries"
-find . -mindepth 1 -printf '%y\t%m\t%P\n'
-if [ -f "./$2" ] && ! [ -L "./$2" ]; then
-    printf '%s\n' "@@tspcr:file"; head -c 8192 -- "./$2"
-else
-    printf '%s\n' "@@tspcr:no-file"
-fi
-"""
+# Run under `unshare --mount`: nothing it mounts or writes is seen outside, nothing stays. One line
+# of shell, so that the evidence shows it whole.
+_TRIAL = "; ".join([
+    "set -e",
+    "mount -t tmpfs tspcr-skel /tmp",
+    "cp -a /etc /tmp/etc",
+    "mount --bind /tmp/etc /etc",
+    'for d in /var/mail /var/spool/mail /var/log; do if [ -d "$d" ] && ! [ -L "$d" ];'
+    ' then mount -t tmpfs tspcr-skel "$d"; fi; done',
+    'useradd -m -l -d /tmp/home -s /bin/sh -- "$1" >/tmp/useradd.log 2>&1 || { cat /tmp/useradd.log >&2; exit 4; }',
+    "cd /tmp/home",
+    "printf '%s\\n' @@tspcr:entries",
+    "find . -mindepth 1 -printf '%y\\t%m\\t%P\\n'",
+    'if [ -f "./$2" ] && ! [ -L "./$2" ]; then printf \'%s\\n\' @@tspcr:file; head -c 8192 -- "./$2";'
+    " else printf '%s\\n' @@tspcr:no-file; fi",
+])
 
 
 class SkeletonTrial(Probe):
@@ -191,3 +190,8 @@ class SkeletonTrial(Probe):
             kind, mode, path = line.split("\t", 2)
             entries[path] = SkelEntry(path=path, type=_FIND_TYPES.get(kind, "other"), mode=int(mode, 8))
         return NewAccount(entries=entries, file=sections.get("file"))
+
+    def failed(self, result) -> Any:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ProbeError(f"SkeletonTrial: useradd -m as {self.user} failed (exit {result.rc})"
+                         + (f": {detail[-1]}" if detail else ""))
