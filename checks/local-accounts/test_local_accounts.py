@@ -144,15 +144,21 @@ def test_homes_from_skeleton(hosts, expected, check):
 
 @pytest.mark.competency("009", points=1)
 def test_homes_private(hosts, expected, check):
-    """Each account's home is reachable by its owner only: no rights for group or others, and
-    another user cannot list it."""
+    """Each account's home is reachable by its owner only: no rights for others, none for the
+    group unless it is the user's own private group, and another user cannot list it."""
     pc1 = hosts.pc1
+    groups = pc1.probe(Groups)
     for want in expected["users"]:
-        home = want["home"]
+        login, home = want["login"], want["home"]
         info = pc1.probe(FileInfo, home)
         check.that(info.exists, fr=f"le dossier personnel {home} n'existe pas", en=f"home directory {home} does not exist")
-        check.equal(oct(info.mode & 0o077), oct(0), fr=f"droits du groupe et des autres sur {home} (mode {info.mode:04o})",
-                    en=f"rights of group and others on {home} (mode {info.mode:04o})")
+        check.that(not info.mode & 0o007, fr=f"{home} est accessible à tous les utilisateurs (mode {info.mode:04o})",
+                   en=f"{home} is open to every user (mode {info.mode:04o})")
+        own = groups.get(info.group)
+        private = info.group == login and own is not None and not [m for m in own.members if m != login]
+        check.that(not info.mode & 0o070 or private,
+                   fr=f"{home} est accessible au groupe {info.group} (mode {info.mode:04o})",
+                   en=f"{home} is open to group {info.group} (mode {info.mode:04o})")
         listing = pc1.run_as("nobody", "ls -A -- %s", home)
         check.that(listing.rc != 0, fr=f"un autre utilisateur (nobody) peut lister {home}",
                    en=f"another user (nobody) can list {home}")

@@ -1,0 +1,215 @@
+"""local-accounts end to end, on the real virtual lab: untouched, solved (and grading changes no
+file), after a reboot, each requirement broken alone, accepted alternatives, hostile strings and
+an unreachable PC. The checks log in as the lab's users for real (SSH password through sshd and
+PAM) and ask the host's own libpwquality about candidate passwords.
+
+Grading a broken lab takes ~6 s (a refused login alone costs PAM's 2-3 s failure delay), so the
+breaks are applied in a few batches: within a batch, every break touches other checks (a guard
+test proves the sets are disjoint), the batch is graded once, and each break still has its own
+test, asserting its checks fail, and that the batch fails exactly the union of its breaks' checks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tspcr_lab.labfile import load_lab
+from tspcr_lab.params import generate
+
+from .conftest import LabUnderTest, by_status, cli, tree_digest
+
+LAB, INSTANCE, SEED = "local-accounts", "e2e-accounts", 3141
+EXPECTED = generate(load_lab(LAB), SEED).expected
+U1, U2, U3 = (u["login"] for u in EXPECTED["users"])
+G1, G2 = EXPECTED["groups"]
+USERS = ("user1", "user2", "user3")
+POINTS = {
+    **{f"test_account[{u}]": ("009", 1) for u in USERS},
+    **{f"test_groups[{u}]": ("009", 1) for u in USERS},
+    **{f"test_password[{u}]": ("009", 2) for u in USERS},
+    "test_skeleton": ("009", 1), "test_homes_from_skeleton": ("009", 2), "test_homes_private": ("009", 1),
+    **{f"test_password_ageing[{u}]": ("014", 1) for u in USERS},
+    "test_must_change": ("014", 1), "test_complexity_policy": ("014", 2), "test_weak_passwords_refused": ("014", 2),
+    "test_disabled_account": ("014", 2), "test_profile_archived": ("014", 2), "test_departed_account_removed": ("014", 2),
+}
+ALL_CHECKS = set(POINTS)
+MAX = {"009": 16, "014": 14}
+# What a login itself records on the PC (sshd and PAM), and the folders the overlay copies up to
+# hold them the first time: not the trainee's work.
+LOGIN_RECORDS = {"var/log/wtmp", "var/log/lastlog", "var/log/btmp", "var/log", "var"}
+ON_LEAVE, DEPARTING, ARCHIVE = EXPECTED["on_leave"], EXPECTED["departing"], EXPECTED["archive"]
+PWQ = "/etc/security/pwquality.conf"
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    lab = LabUnderTest(LAB, INSTANCE, SEED).up()
+    lab.snapshot("untouched")
+    lab.cli("solve", check=True)
+    lab.snapshot("solved")
+    yield lab
+    lab.down()
+
+
+def test_untouched_lab_fails_with_clear_messages(accounts, tmp_path):
+    accounts.restore("untouched")
+    code, results = accounts.grade(tmp_path)
+    assert code == 1
+    assert by_status(results, "failed") == ALL_CHECKS
+    assert results["score"] == 0 and results["max_score"] == 30 and results["complete"] is True
+    messages = {c["id"]: c["message"] for c in results["checks"]}
+    assert messages["test_account[user1]"] == f"le compte {U1} n'existe pas sur pc1"
+    assert messages["test_groups[user2]"] == f"groupe(s) de sécurité absent(s) sur pc1 : {G1}, {G2}"
+    assert messages["test_skeleton"] == f"le fichier {EXPECTED['skel_file']} n'existe pas sur pc1"
+    assert messages["test_complexity_policy"] == (
+        f"longueur minimale (minlen) appliquée : attendu {EXPECTED['minlen']}, trouvé 8")
+    short = EXPECTED["candidates"]["too_short"]
+    assert messages["test_weak_passwords_refused"] == (
+        f"le mot de passe « {short} » ({len(short)} caractères, trop court) est accepté : il doit être refusé")
+    assert messages["test_disabled_account"] == f"{ON_LEAVE['login']} peut encore se connecter avec son mot de passe"
+    assert messages["test_profile_archived"] == f"l'archive {ARCHIVE} n'existe pas sur pc1"
+    assert messages["test_departed_account_removed"] == f"le compte {DEPARTING['login']} existe encore"
+    assert all(c["hint"] for c in results["checks"]), "every failed check has a hint"
+    assert results["competencies"]["014"]["critical_failed"] is True
+    # The evidence of the disabled account is the login attempt itself.
+    evidence = next(c for c in results["checks"] if c["id"] == "test_disabled_account")["evidence"]
+    assert any(e["command"].startswith(f"ssh {ON_LEAVE['login']}@pc1 (password)") and e["rc"] == 0 for e in evidence)
+
+
+def test_solved_lab_gets_the_maximum_and_grading_changes_no_file(accounts, tmp_path):
+    accounts.restore("solved")
+    upper = accounts.vlab.host_dir("pc1") / "upper"
+    before = tree_digest(upper)
+    code, results = accounts.grade(tmp_path)
+    after = tree_digest(upper)
+    assert code == 0, [(c["id"], c["message"]) for c in results["checks"] if c["status"] != "passed"]
+    assert by_status(results, "passed") == ALL_CHECKS
+    assert results["score"] == results["max_score"] == 30
+    assert results["competencies"] == {
+        code: {"earned": float(m), "max": float(m), "mastered": True, "complete": True, "critical_failed": False}
+        for code, m in MAX.items()
+    }
+    html = (tmp_path / "report.html").read_text()
+    assert "Créer des comptes et des profils utilisateurs locaux" in html and "30 / 30" in html
+    # Logins (sessions included) and password checks leave every file as it was, homes included;
+    # only the system's own login records change.
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert changed <= LOGIN_RECORDS, changed
+
+
+def test_solution_survives_a_reboot(accounts, tmp_path):
+    accounts.restore("solved")
+    cli("reboot", "pc1", "--instance", INSTANCE, check=True)
+    code, results = accounts.grade(tmp_path)
+    assert code == 0 and by_status(results, "passed") == ALL_CHECKS
+
+
+def _archive_without(member: str) -> str:
+    """Rebuild the solved archive without one of the departing user's files."""
+    login = DEPARTING["login"]
+    return (f"d=$(mktemp -d); tar xzf {ARCHIVE} -C $d; rm $d/{login}/{member};"
+            f" tar czf {ARCHIVE} -C $d {login}; rm -r $d")
+
+
+# name -> (batch, what the trainee's hands do on pc1, the checks that must fail)
+BREAKS = {
+    "wrong full name": ("a", f"usermod -c 'Autre Nom' {U1}", {"test_account[user1]"}),
+    "login shell left to /bin/sh": ("a", f"usermod -s /bin/sh {U2}", {"test_account[user2]"}),
+    "missing from a security group": ("a", f"gpasswd -d {U2} {G2} >/dev/null", {"test_groups[user2]"}),
+    "in one security group too many": ("a", f"usermod -aG {G2} {U1}", {"test_groups[user1]"}),
+    "skeleton file lost": ("a", f"rm {EXPECTED['skel_file']}", {"test_skeleton"}),
+    "warning days left to the default": ("a", f"chage -W 3 {U1}", {"test_password_ageing[user1]"}),
+    "minimum length too low": ("a", f"sed -i 's/^minlen.*/minlen = 8/' {PWQ}",
+                               {"test_complexity_policy", "test_weak_passwords_refused"}),
+    "archive without the hidden files": ("a", _archive_without(".signature"), {"test_profile_archived"}),
+    "account on leave deleted instead of disabled": ("a", f"userdel -r {ON_LEAVE['login']} 2>/dev/null",
+                                                     {"test_disabled_account"}),
+    "wrong password": ("b", f"echo '{U1}:Autre-Mot2Passe' | chpasswd", {"test_password[user1]"}),
+    "another user forced to change their password": ("b", f"chage -d 0 {U2}", {"test_password[user2]"}),
+    "designated user not forced to change": ("b", f"chage -d $(date +%F) {U3}", {"test_must_change"}),
+    "maximum age left to the default": ("b", f"chage -M 99999 {U3}", {"test_password_ageing[user3]"}),
+    "home made before the skeleton": ("b", f"rm /home/{U2}/.bash_aliases", {"test_homes_from_skeleton"}),
+    "home readable by everyone": ("b", f"chmod 755 /home/{U1}", {"test_homes_private"}),
+    "no minimum number of classes": ("b", f"sed -i '/^minclass/d' {PWQ}",
+                                     {"test_complexity_policy", "test_weak_passwords_refused"}),
+    "departing user's home left behind": ("b", f"tar xzf {ARCHIVE} -C /home", {"test_departed_account_removed"}),
+    "account on leave still usable": ("critical", f"usermod -U {ON_LEAVE['login']}", {"test_disabled_account"}),
+}
+BATCHES = sorted({batch for batch, _, _ in BREAKS.values()})
+_graded: dict[str, tuple[int, dict]] = {}
+
+
+def batch_failures(batch: str) -> set[str]:
+    return set().union(*(failures for b, _, failures in BREAKS.values() if b == batch))
+
+
+def test_breaks_of_a_batch_touch_different_checks():
+    for batch in BATCHES:
+        sets = [failures for b, _, failures in BREAKS.values() if b == batch]
+        assert sum(len(s) for s in sets) == len(batch_failures(batch)), f"batch {batch} breaks overlap"
+        assert batch_failures(batch) <= ALL_CHECKS
+
+
+def graded(lab: LabUnderTest, batch: str, tmp_path_factory) -> tuple[int, dict]:
+    """Apply every break of the batch to the solved lab and grade it, once per batch."""
+    if batch not in _graded:
+        lab.restore("solved")
+        lab.on("pc1", "; ".join(script for b, script, _ in BREAKS.values() if b == batch))
+        _graded[batch] = lab.grade(tmp_path_factory.mktemp(f"batch-{batch}"))
+    return _graded[batch]
+
+
+@pytest.mark.parametrize("case", list(BREAKS))
+def test_breaking_one_requirement_fails_exactly_its_checks(accounts, tmp_path_factory, case):
+    batch, _, failures = BREAKS[case]
+    code, results = graded(accounts, batch, tmp_path_factory)
+    failed = by_status(results, "failed")
+    assert failures <= failed
+    assert failed == batch_failures(batch), "the batch fails exactly what its breaks break"
+    assert by_status(results, "error") == set()
+    assert code == 1
+    for competency, most in MAX.items():
+        lost = sum(POINTS[c][1] for c in failed if POINTS[c][0] == competency)
+        assert results["competencies"][competency]["earned"] == most - lost
+    critical = "test_disabled_account" in failed
+    assert results["competencies"]["014"]["critical_failed"] is critical
+    if batch == "critical":  # a usable account on leave alone costs the whole competency
+        assert results["competencies"]["014"]["mastered"] is False
+        assert results["competencies"]["009"]["mastered"] is True
+
+
+def test_other_correct_ways_are_accepted(accounts, tmp_path):
+    """Disabling by expiry instead of a lock, an archive with absolute paths (tar keeps home/...)
+    and homes in mode 750 with private groups are right too."""
+    accounts.restore("solved")
+    login = DEPARTING["login"]
+    accounts.on("pc1", f"usermod -U {ON_LEAVE['login']}; chage -E 0 {ON_LEAVE['login']};"
+                       f" d=$(mktemp -d); tar xzf {ARCHIVE} -C $d; tar czf {ARCHIVE} -C $d --transform 's#^#home/#' {login};"
+                       f" rm -r $d; chmod 750 /home/{U1} /home/{U2}")
+    code, results = accounts.grade(tmp_path)
+    assert code == 0, [(c["id"], c["message"]) for c in results["checks"] if c["status"] != "passed"]
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def test_hostile_strings_are_escaped_in_the_report(accounts, tmp_path):
+    accounts.restore("solved")
+    accounts.on("pc1", f"usermod -c '{HOSTILE}' {U1}")
+    code, results = accounts.grade(tmp_path, "--trainee", "<img src=x onerror=alert(2)>")
+    assert code == 1 and by_status(results, "failed") == {"test_account[user1]"}
+    message = next(c for c in results["checks"] if c["id"] == "test_account[user1]")["message"]
+    assert message == f"nom complet (GECOS) de {U1} : attendu {EXPECTED['users'][0]['full_name']}, trouvé {HOSTILE}"
+    html = (tmp_path / "report.html").read_text()
+    assert HOSTILE not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)" in html.replace("&amp;", "&") and "&lt;img src=x" in html
+
+
+def test_unreachable_pc_gives_errors_not_failures(accounts, tmp_path):
+    """pc1's sshd is the grader's way in, not the trainee's work: without it nothing is scored."""
+    accounts.restore("solved")
+    accounts.on("pc1", "service ssh stop >/dev/null")
+    code, results = accounts.grade(tmp_path)
+    assert code == 3 and results["complete"] is False
+    assert by_status(results, "error") == ALL_CHECKS
+    assert by_status(results, "failed") == set()
