@@ -262,6 +262,11 @@ def test_disabled_account(hosts, expected, check):
     check.equal(pc1.probe(FileContent, path), want["content"], fr=f"contenu de {path} (fichier de {login} à conserver)",
                 en=f"content of {path} ({login}'s file, to be kept)")
     session = pc1.login(login, want["password"], "id -un")
+    if session.accepted and session.result.rc != 0:
+        check.fail(fr=f"{login} peut encore se connecter avec son mot de passe (sshd l'accepte ; que son shell refuse "
+                      f"ensuite la session ne suffit pas : le compte doit être verrouillé ou expiré)",
+                   en=f"{login} can still log in with their password (sshd accepts it; that their shell then refuses "
+                      f"the session is not enough: the account must be locked or expired)")
     check.that(not session.accepted,
                fr=f"{login} peut encore se connecter avec son mot de passe",
                en=f"{login} can still log in with their password")

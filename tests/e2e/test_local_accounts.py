@@ -190,6 +190,27 @@ def test_other_correct_ways_are_accepted(accounts, tmp_path):
     assert code == 0, [(c["id"], c["message"]) for c in results["checks"] if c["status"] != "passed"]
 
 
+def test_sample_partial_work(accounts, tmp_path):
+    accounts.restore("untouched")
+    accounts.cli("solve", "--sample", "partial", check=True)
+    code, results = accounts.grade(tmp_path)
+    assert code == 1
+    failed = by_status(results, "failed")
+    assert failed == {
+        "test_homes_from_skeleton", "test_groups[user2]", "test_password_ageing[user3]", "test_complexity_policy",
+        "test_weak_passwords_refused", "test_disabled_account", "test_profile_archived",
+        "test_departed_account_removed",
+    }
+    assert results["score"] == 30 - sum(POINTS[c][1] for c in failed) == 16
+    messages = {c["id"]: c["message"] for c in results["checks"]}
+    assert "que son shell refuse ensuite la session ne suffit pas" in messages["test_disabled_account"]
+    assert messages["test_profile_archived"] == (
+        f"fichiers de {DEPARTING['home']} absents de l'archive : .signature")
+    assert messages["test_departed_account_removed"] == f"le dossier personnel {DEPARTING['home']} existe encore"
+    assert results["competencies"]["009"]["mastered"] is True  # 13 / 16
+    assert results["competencies"]["014"]["mastered"] is False
+
+
 HOSTILE = "<script>alert(1)</script>"
 
 
