@@ -67,4 +67,8 @@ if host.name == "srv1":
         ],
     )
     files.line(name="srv1: start smbd at boot", path="/etc/tspcr-lab/boot-services", line="smbd")
-    server.shell(name="srv1: start smbd", commands=["service smbd restart"])
+    server.shell(
+        name="srv1: start smbd, list its shares once (the RPC helpers smbd starts on demand create their databases)",
+        commands=["service smbd restart",
+                  "for i in $(seq 50); do smbclient -N -L //127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done"],
+    )
