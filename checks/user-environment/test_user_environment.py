@@ -10,10 +10,12 @@ the write test removes its file and gives the folder its modification time back.
 
 import pytest
 
+from tspcr_lab.errors import CommandTimeout
 from tspcr_lab.probes import FileInfo
 from tspcr_lab.probes.session import SessionReport, SkeletonTrial
 
 USERS = ["user1", "user2", "user3"]  # slots of params.py: ids never carry a trainee's string
+SESSION_TIMEOUT = 8  # seconds: a login session takes well under one second
 
 
 def open_session(host, slot, expected, check):
@@ -21,7 +23,18 @@ def open_session(host, slot, expected, check):
     user = expected["users"][slot]
     name = user["name"]
     report = SessionReport(expected["link_name"], user["folder"], expected["tool"])
-    login = host.login(name, user["password"], report.command(), session=True)
+    try:
+        login = host.login(name, user["password"], report.command(), session=True, timeout=SESSION_TIMEOUT)
+    except CommandTimeout:
+        # Whose fault? If the PC answers the grader at once, the user's session itself hangs: the
+        # logon script does not finish (a command that waits or loops). Otherwise: an error.
+        host.run("true", timeout=5)
+        check.fail(
+            fr=f"la session de {name} ne rend pas la main en {SESSION_TIMEOUT} s : le script d'ouverture de session "
+               f"ne se termine pas (une commande qui attend ou qui boucle ?)",
+            en=f"{name}'s session does not give control back within {SESSION_TIMEOUT} s: the logon script does not "
+               f"finish (a command that waits or loops?)",
+        )
     check.that(
         login.accepted,
         fr=f"la connexion de {name} avec son mot de passe est refusée ({login.reason}) : "
@@ -33,8 +46,9 @@ def open_session(host, slot, expected, check):
     check.that(
         session.complete,
         fr=f"la session de {name} s'arrête avant la fin : un script lu à l'ouverture de session la ferme "
-           f"(« exit » dans un script de /etc/profile.d ?)",
-        en=f"{name}'s session stops early: a script read at login closes it ('exit' in a script of /etc/profile.d?)",
+           f"(« exit ») ou lit le clavier (« read ») dans /etc/profile.d ?",
+        en=f"{name}'s session stops early: does a script read at login close it ('exit') or read the keyboard "
+           f"('read') in /etc/profile.d?",
     )
     return login, session
 
