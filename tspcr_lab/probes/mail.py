@@ -283,10 +283,19 @@ def parse_abook_rows(rows: list[dict[str, Any]]) -> list[Contact]:
     return contacts
 
 
-class AbookContacts(Probe):
-    """The contacts of a Thunderbird address book (``abook.sqlite``), or None if the file is absent.
+@dataclasses.dataclass(frozen=True)
+class NotAnAddressBook:
+    """What :class:`AbookContacts` returns for a file that is not a Thunderbird address book (the
+    trainee's file, not an infrastructure problem)."""
 
-    ``sqlite3 -readonly`` opens it without writing anything (no journal, no change of time).
+    path: str
+    reason: str
+
+
+class AbookContacts(Probe):
+    """The contacts of a Thunderbird address book (``abook.sqlite``): a list of :class:`Contact`,
+    None if the file is absent, :class:`NotAnAddressBook` if it is not an SQLite database with a
+    ``properties`` table. ``sqlite3 -readonly`` opens it without writing anything.
     """
 
     ABSENT = 3
@@ -309,9 +318,9 @@ class AbookContacts(Probe):
         if result.rc == self.ABSENT:
             return None
         detail = (result.stderr or result.stdout).strip().splitlines()
-        # Not a database, or no properties table: the address book is not Thunderbird's.
-        if result.rc == 1 and detail and ("not a database" in detail[-1] or "no such table" in detail[-1]):
-            raise ProbeError(f"AbookContacts: {self.path} is not a Thunderbird address book ({detail[-1]})")
+        last = detail[-1] if detail else ""
+        if any(sign in last for sign in ("not a database", "no such table", "no such column", "malformed")):
+            return NotAnAddressBook(self.path, last.removeprefix("Error: ").removeprefix("in prepare, "))
         return super().failed(result)
 
 
@@ -546,9 +555,11 @@ class NeomuttSettings(Probe):
 
 
 __all__ = [
-    "AUTH_METHODS", "AbookContacts", "Contact", "MailAccount", "MuttConfig", "NeomuttSettings", "SOCKET_TYPES",
+    "AUTH_METHODS", "AbookContacts", "Contact", "MASK", "MailAccount", "MuttConfig", "NeomuttSettings",
+    "NotAnAddressBook", "SOCKET_TYPES",
     "SmtpUrl", "default_profile_dir", "expand_path", "neomutt_account", "parse_abook_rows", "parse_alias_addresses",
-    "parse_mail_url", "parse_muttrc", "parse_prefs_js", "parse_profiles_ini", "parse_vcards", "thunderbird_account",
+    "parse_mail_url", "parse_muttrc", "parse_prefs_js", "parse_profiles_ini", "parse_vcards", "run_with_secret",
+    "thunderbird_account",
 ]
 
 
