@@ -199,35 +199,67 @@ def _drain(recv, chan: paramiko.Channel, deadline: float, host: str, command: st
         size += len(data)
 
 
-BEGIN, END = "__TSPCR_SESSION_BEGIN__", "__TSPCR_SESSION_END__"
+READY, BEGIN, END = "__TSPCR_SESSION_READY__", "__TSPCR_SESSION_BEGIN__", "__TSPCR_SESSION_END__"
+NO_ECHO = "stty -echo; PS1=''; PS2=''; unset PROMPT_COMMAND"  # nothing but the command's output
+
+
+def _clean_greeting(text: str) -> str:
+    """What the session printed before the command, without the echo of the first typed line."""
+    lines = [line for line in text.replace("\r", "").splitlines() if READY[:8] not in line]
+    return "\n".join(lines).strip()
 
 
 def _interactive(chan: paramiko.Channel, command: str, deadline: float, host: str) -> tuple[str, str, int]:
     """Type ``command`` into a login shell on a terminal; return (greeting, output, exit code).
 
     The greeting is what the session printed before the command ran (banners, message of the day,
-    logon scripts' output). Markers are printed by ``printf`` from two halves, so the terminal's
-    echo of the typed lines never looks like them; echoed lines are left out of the greeting.
+    logon scripts' output). First a short line turns the terminal's echo and the prompts off and
+    prints a marker; once the marker is back, the command is typed and shows nowhere. Markers are printed by
+    ``printf`` from two halves, so the echo of the first line never looks like them.
     """
     chan.get_pty(term="dumb", width=250, height=50)
     chan.invoke_shell()
-    half = 8
-    chan.sendall(
-        f"printf '\\n%s%s\\n' '{BEGIN[:half]}' '{BEGIN[half:]}'; {command}\n"
-        f"printf '\\n%s%s %s\\n' '{END[:half]}' '{END[half:]}' \"$?\"; exit\n".encode()
-    )
+
+    def marker(name: str, extra: str = "") -> str:
+        return f"printf '\\n%s%s{' %s' if extra else ''}\\n' '{name[:8]}' '{name[8:]}'{extra}"
+
+    chan.sendall(f"{NO_ECHO}; {marker(READY)}\n".encode())
+    first = _read_until(chan, READY.encode(), deadline, host, command)
+    if READY.encode() not in first:  # the shell never read a line (no shell, account closed...)
+        return _clean_greeting(first.decode("utf-8", "replace")), "", 255
+    status = marker(END, ' "$?"')
+    chan.sendall(f"{marker(BEGIN)}; {command}\n{status}; exit\n".encode())
+    greeting = _clean_greeting(first.decode("utf-8", "replace").split(READY)[0])
     text = _drain(chan.recv, chan, deadline, host, command).decode("utf-8", "replace").replace("\r", "")
     start, end = text.find(BEGIN), text.rfind(END)
-    if start < 0:  # the shell never ran the command (no shell, account closed...)
-        return text.strip(), "", 255 if end < 0 else 0
-    greeting = "\n".join(line for line in text[:start].splitlines() if BEGIN[:half] not in line).strip()
+    if start < 0:
+        return greeting, "", 255
     if end < start:
         return greeting, text[start + len(BEGIN):].strip("\n"), 255
-    body = text[start + len(BEGIN):end]
-    body = "\n".join(line for line in body.splitlines() if END[:half] not in line).strip("\n")
+    body = text[start + len(BEGIN):end].strip("\n")
     tail = text[end + len(END):].split()
     rc = int(tail[0]) if tail and tail[0].isdigit() else 255
     return greeting, body + ("\n" if body else ""), rc
+
+
+def _read_until(chan: paramiko.Channel, marker: bytes, deadline: float, host: str, command: str) -> bytes:
+    """Read from the session until ``marker`` arrives, the session ends or time is up."""
+    data = b""
+    while marker not in data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise CommandTimeout(f"{host}: the login session did not start in time (`{command}`)")
+        chan.settimeout(remaining)
+        try:
+            chunk = chan.recv(65536)
+        except socket.timeout:
+            raise CommandTimeout(f"{host}: the login session did not start in time (`{command}`)") from None
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > MAX_OUTPUT:
+            break
+    return data
 
 
 def _reason(exc: BaseException) -> str:
