@@ -86,8 +86,11 @@ def parse_prefs_js(text: str) -> dict[str, Any]:
             prefs[name] = value == "true"
         elif re.fullmatch(r"-?\d+", value):
             prefs[name] = int(value)
-        elif value[:1] in "\"'":
-            prefs[name] = _js_string(value)
+        elif value and value[0] in "\"'":
+            try:
+                prefs[name] = _js_string(value)
+            except ValueError:  # a broken line: Thunderbird skips it too
+                continue
     return prefs
 
 
