@@ -444,14 +444,21 @@ def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang
 
     t0 = time.monotonic()
     lab = _lab(lab_name)
-    if marks:  # a typo in the marks file is said before any check runs
+    # Bad input (class file, marks, target, key) is said before any check runs.
+    classroom = _class(class_file) if class_file else None
+    if marks:
         load_marks(marks, items_for(lab, rubric))
-    options = GradeOptions(lang=lang, exam=exam, marks=marks, rubric=rubric, key=load_key(key_file, create=True))
-    if class_file:
-        _grade_class(lab, _class(class_file), out_dir, options, seed, inventory, workers, t0)
-        return
     target = {"instance": instance, "inventory": inventory, "seed": seed, "trainee": trainee}
-    _check_target(lab_name, target)
+    if classroom is None:
+        _check_target(lab_name, target)
+    elif not inventory:
+        from .virtual.lab import require_root
+
+        require_root()
+    options = GradeOptions(lang=lang, exam=exam, marks=marks, rubric=rubric, key=load_key(key_file, create=True))
+    if classroom is not None:
+        _grade_class(lab, classroom, out_dir, options, seed, inventory, workers, t0)
+        return
     results = grade_one(lab, Job(None, out_dir, target), options, verbose=verbose)
     _summary(lab, results, lang, hints=False, exam=exam)
     out.print(t("report_written", lang, path=out_dir / "report.html") + f" ({time.monotonic() - t0:.2f} s)")

@@ -41,10 +41,13 @@ def load_key(path: str | Path | None, *, create: bool) -> bytes:
     if not path.exists():
         if not create:
             raise UserError(f"no signing key at {path} (give the examiner's key with --key)")
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+        except OSError as exc:
+            raise UserError(f"cannot create the signing key {path} ({exc.strerror}); give one with --key") from None
     try:
         key = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:

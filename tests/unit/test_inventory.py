@@ -88,3 +88,30 @@ def test_empty_inventory(tmp_path, text):
 
 def test_missing_file(tmp_path):
     assert "no such file" in failure(tmp_path / "absent.py")
+
+
+STATIONS = (
+    'station01 = [("s1-pc1", {"lab_host": "pc1", "ssh_hostname": "10.1.0.11"}), ("s1-pc2", {"lab_host": "pc2"}),'
+    ' ("s1-r1", {"lab_host": "r1"}), ("s1-srv1", {"lab_host": "srv1"})]\n'
+    'station02 = [("s2-pc1", {"lab_host": "pc1", "ssh_hostname": "10.2.0.11"}), ("s2-pc2", {"lab_host": "pc2"}),'
+    ' ("s2-r1", {"lab_host": "r1"})]\n'
+    'station03 = [("s3-pc1", {"lab_host": "pc1"}), ("s3-pcx", {"lab_host": "pc1"})]\n'
+)
+
+
+def test_a_trainee_station_maps_lab_hosts_to_its_group(tmp_path):
+    from tspcr_lab.labfile import load_lab
+    from tspcr_lab.targets import inventory_target
+
+    path = write(tmp_path, STATIONS)
+    lab = load_lab("ip-plan")
+    target = inventory_target(lab, path, 11, "Camille", "station01")
+    assert {name: pyinfra for name, (pyinfra, _) in target.provision_hosts.items()} == {
+        "pc1": "s1-pc1", "pc2": "s1-pc2", "r1": "s1-r1", "srv1": "s1-srv1"}
+    assert target.transports["pc1"]().address == "10.1.0.11"
+    with pytest.raises(UserError, match="group station02: lab ip-plan needs host\\(s\\) srv1"):
+        inventory_target(lab, path, 11, "", "station02")
+    with pytest.raises(UserError, match="group station03 has two hosts for pc1"):
+        inventory_target(lab, path, 11, "", "station03")
+    with pytest.raises(UserError, match="no group 'station09'"):
+        inventory_target(lab, path, 11, "", "station09")
