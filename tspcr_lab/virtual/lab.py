@@ -412,6 +412,7 @@ class VirtualLab:
 
 def load_instance_state(instance: str, lab_id: str | None = None) -> InstanceState:
     """The saved state of a running lab instance (UserError, on one line, when it is not up)."""
+    require_root()
     try:
         data = json.loads((STATE_ROOT / instance / "state.json").read_text())
     except FileNotFoundError:
