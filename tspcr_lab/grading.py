@@ -122,11 +122,10 @@ def _preload(lab: Lab) -> None:
             importlib.import_module(entry.value.split(":")[0])
         except Exception:  # noqa: BLE001 - pytest itself will say what is wrong with a plugin
             pass
-    from . import context, plugin, reporting, targets  # noqa: F401
+    for name in ("context", "plugin", "reporting", "targets", "transport.ssh", "virtual.lab"):
+        importlib.import_module(f"{__package__}.{name}")
     from .params import generate
     from .referential import load
-    from .transport import ssh  # noqa: F401
-    from .virtual import lab as virtual_lab  # noqa: F401
 
     load()
     generate(lab, 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 import shlex
 import subprocess
@@ -44,34 +43,10 @@ from tspcr_lab.probes import (
 )
 from tspcr_lab.transport.base import CommandResult, Transport
 
-RECORDED = pathlib.Path(__file__).parent / "recorded"
-RUNS = json.loads((RECORDED / "runs.json").read_text())
+from .recorded_runs import Recorded, fake, parse_error
 
-
-def recorded(name: str) -> CommandResult:
-    run = RUNS[name]
-    stdout = (RECORDED / f"{name}.out").read_text()
-    return CommandResult(command=run["command"], rc=run["rc"], stdout=stdout, stderr=run["stderr"])
-
-
-def replay(probe, name: str):
-    """Check the probe issues the recorded command, then parse what that command gave back."""
-    result = recorded(name)
-    assert probe.command() == result.command
-    return probe.evaluate(result)
-
-
-def fake(probe, stdout: str, rc: int = 0, stderr: str = ""):
-    return probe.evaluate(CommandResult(probe.command(), rc, stdout, stderr))
-
-
-def parse_error(probe, stdout: str, rc: int = 0, stderr: str = "") -> str:
-    with pytest.raises(ProbeError) as info:
-        fake(probe, stdout, rc, stderr)
-    message = str(info.value)
-    assert "\n" not in message
-    assert type(probe).__name__ in message
-    return message
+REC = Recorded()
+recorded, replay = REC.result, REC.replay
 
 
 AWKWARD_PATH = "/srv/my dir/a;b $(touch x) 'q'.txt"

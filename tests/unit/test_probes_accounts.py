@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import ctypes.util
-import json
-import pathlib
 import shlex
 import subprocess
 
 import pytest
 
-from tspcr_lab.errors import ProbeError
 from tspcr_lab.probes.accounts import (
     ArchiveFile,
     ArchiveListing,
@@ -22,33 +19,14 @@ from tspcr_lab.probes.accounts import (
     ShadowEntry,
     UserGroups,
 )
-from tspcr_lab.transport.base import CommandResult
 
-RECORDED = pathlib.Path(__file__).parent / "recorded" / "accounts"
-RUNS = json.loads((RECORDED / "runs.json").read_text())
+from .recorded_runs import Recorded, parse_error
+
+REC = Recorded("accounts")
+RECORDED, RUNS, replay = REC.path, REC.runs, REC.replay
 # The values of local-accounts seed 7, the seed the outputs were recorded with.
 TOO_SHORT, TOO_FEW_CLASSES, STRONG = "64zP?M7w%LRCf", "8b7zctjd0a6xw4g3u", "FjMO6#ERCv8c2%fV9"
 ARCHIVE = "/srv/archives/jmartin-profil.tar.gz"
-
-
-def replay(probe, name: str):
-    """Check the probe issues the recorded command, then parse what that command gave back."""
-    run = RUNS[name]
-    assert probe.command() == run["command"]
-    stdout = (RECORDED / f"{name}.out").read_text()
-    return probe.evaluate(CommandResult(command=run["command"], rc=run["rc"], stdout=stdout, stderr=run["stderr"]))
-
-
-def fake(probe, stdout: str, rc: int = 0, stderr: str = ""):
-    return probe.evaluate(CommandResult(probe.command(), rc, stdout, stderr))
-
-
-def parse_error(probe, stdout: str, rc: int = 0, stderr: str = "") -> str:
-    with pytest.raises(ProbeError) as info:
-        fake(probe, stdout, rc, stderr)
-    message = str(info.value)
-    assert "\n" not in message and type(probe).__name__ in message
-    return message
 
 
 # --- shadow -------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import pathlib
 import shlex
 
 import pytest
@@ -20,17 +18,14 @@ from tspcr_lab.probes.acl import (
 )
 from tspcr_lab.transport.base import CommandResult
 
-RECORDED = pathlib.Path(__file__).parent / "recorded" / "acl"
-RUNS = json.loads((RECORDED / "runs.json").read_text())
+from .recorded_runs import Recorded
+
+REC = Recorded("acl")
+RECORDED, RUNS = REC.path, REC.runs
 
 
 def replay(name: str) -> PathAcl:
-    """Check the probe issues the recorded command, then parse what that command gave back."""
-    run = RUNS[name]
-    probe = Acl(run["path"])
-    assert probe.command() == run["command"]
-    stdout = (RECORDED / f"{name}.out").read_text()
-    return probe.evaluate(CommandResult(command=run["command"], rc=run["rc"], stdout=stdout, stderr=run["stderr"]))
+    return REC.replay(Acl(RUNS[name]["path"]), name)
 
 
 def test_directory_with_named_entries_and_default_acl():

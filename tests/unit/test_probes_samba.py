@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import pathlib
 import shlex
 
 import pytest
@@ -19,24 +17,13 @@ from tspcr_lab.probes.samba import (
     parse_smbclient,
     split_list,
 )
-from tspcr_lab.transport.base import CommandResult
 
-RECORDED = pathlib.Path(__file__).parent / "recorded" / "samba"
-RUNS = json.loads((RECORDED / "runs.json").read_text())
+from .recorded_runs import Recorded, fake
+
+REC = Recorded("samba")
+RECORDED, RUNS, replay = REC.path, REC.runs, REC.replay
 SERVER = "192.168.221.10"
 OLIVIER = ("olivier", "Sapin-39e_")
-
-
-def replay(probe, name: str):
-    """Check the probe issues the recorded command, then parse what that command gave back."""
-    run = RUNS[name]
-    assert probe.command() == run["command"]
-    stdout = (RECORDED / f"{name}.out").read_text()
-    return probe.evaluate(CommandResult(command=run["command"], rc=run["rc"], stdout=stdout, stderr=run["stderr"]))
-
-
-def fake(probe, stdout: str, rc: int = 0, stderr: str = ""):
-    return probe.evaluate(CommandResult(probe.command(), rc, stdout, stderr))
 
 
 # -- testparm -----------------------------------------------------------------------------------

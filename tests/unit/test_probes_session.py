@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import pathlib
 import shlex
 import subprocess
 
@@ -22,23 +20,19 @@ from tspcr_lab.probes.session import (
 )
 from tspcr_lab.transport.base import CommandResult
 
-RECORDED = pathlib.Path(__file__).parent / "recorded" / "session"
-RUNS = json.loads((RECORDED / "runs.json").read_text())
+from .recorded_runs import Recorded
+
+REC = Recorded("session")
+RECORDED, RUNS = REC.path, REC.runs
 
 
 def session(name: str):
     run = RUNS[name]
-    probe = SessionReport(run["link"], run["folder"], run["tool"])
-    result = CommandResult(command="login session", rc=run["rc"], stdout=(RECORDED / f"{name}.out").read_text(), stderr="")
-    return probe.evaluate(result)
+    return SessionReport(run["link"], run["folder"], run["tool"]).evaluate(REC.result(name, "login session"))
 
 
 def skeleton(name: str) -> NewAccount:
-    run = RUNS[name]
-    probe = SkeletonTrial(run["file"])
-    assert probe.command() == run["command"]
-    result = CommandResult(run["command"], run["rc"], (RECORDED / f"{name}.out").read_text(), run["stderr"])
-    return probe.evaluate(result)
+    return REC.replay(SkeletonTrial(RUNS[name]["file"]), name)
 
 
 def test_session_of_the_starting_state():

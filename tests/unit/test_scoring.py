@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tspcr_lab.exitcodes import ExitStatus
-from tspcr_lab.scoring import ERROR, FAILED, MANUAL, PASSED, PENDING, SKIPPED, CheckResult, exit_status, grade
+from tspcr_lab.scoring import ERROR, FAILED, PASSED, PENDING, SKIPPED, CheckResult, exit_status, grade
 
 
 def result(status: str, points: float = 1, competency: str = "030", critical: bool = False) -> CheckResult:
