@@ -19,15 +19,14 @@ addresses, names and passwords, and the same seed drives their checks.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import re
 import tomllib
 from pathlib import Path
 
 from .errors import UserError
+from .tables import csv_rows, read_text
 
 TRAINEE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,11}$")
 TRAINEE_KEYS = {"id", "name", "email", "station"}
@@ -74,14 +73,9 @@ def instance_name(lab_id: str, trainee: Trainee) -> str:
 
 def load_class(path: str | Path) -> Classroom:
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"class {path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"class {path}: cannot read it ({exc})") from None
+    text = read_text(path, "class")
     if path.suffix.lower() == ".csv":
-        name, seed, rows = path.stem, None, _csv_rows(path, text)
+        name, seed, rows = path.stem, None, csv_rows(path, text, "class", {"id"}, "id,name[,email][,station]")
     else:
         name, seed, rows = _toml_rows(path, text)
     trainees, seen = [], set()
@@ -122,23 +116,3 @@ def _toml_rows(path: Path, text: str) -> tuple[str, int | None, list[tuple[str, 
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise UserError(f"class {path}: trainees must be [[trainees]] tables")
     return str(head.get("name", path.stem)), seed, [(f"trainee {i}", r) for i, r in enumerate(rows, 1)]
-
-
-def _csv_rows(path: Path, text: str) -> list[tuple[str, dict]]:
-    sample = text[:2048]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames or "id" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise UserError(f"class {path}: the first line must name the columns (id,name[,email][,station])")
-    rows = []
-    for number, row in enumerate(reader, 2):
-        if None in row:
-            raise UserError(f"class {path}: line {number}: more values than columns")
-        clean = {k.strip().lower(): v for k, v in row.items() if k is not None}
-        if not any((v or "").strip() for v in clean.values()):
-            continue
-        rows.append((f"line {number}", clean))
-    return rows

@@ -17,14 +17,13 @@ all, *failed* otherwise; an item not marked yet is *pending*, which makes the gr
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import tomllib
 from pathlib import Path
 
 from .errors import UserError
 from .labfile import Lab, RubricItem, project_root, read_rubric_items
+from .tables import csv_rows, read_text
 from .scoring import FAILED, MANUAL, PASSED, PENDING, CheckResult
 
 
@@ -69,12 +68,7 @@ class Mark:
 def load_marks(path: str | Path, items: tuple[RubricItem, ...]) -> dict[str, dict[str, Mark]]:
     """trainee id ('' for a single trainee) -> item id -> mark, validated against the items."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"marks {path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"marks {path}: cannot read it ({exc})") from None
+    text = read_text(path, "marks")
     rows = _toml_marks(path, text) if path.suffix.lower() == ".toml" else _csv_marks(path, text)
     known = {item.id: item for item in items}
     marks: dict[str, dict[str, Mark]] = {}
@@ -97,19 +91,8 @@ def load_marks(path: str | Path, items: tuple[RubricItem, ...]) -> dict[str, dic
 
 
 def _csv_marks(path: Path, text: str):
-    try:
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
-    if not {"item", "points"} <= set(fields):
-        raise UserError(f"marks {path}: the first line must name the columns trainee,item,points,comment")
-    for number, row in enumerate(reader, 2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
-        if not any(row.values()):
-            continue
-        yield f"line {number}", row.get("trainee", ""), row.get("item", ""), row.get("points", ""), row.get("comment", "")
+    for where, row in csv_rows(path, text, "marks", {"item", "points"}, "trainee,item,points,comment"):
+        yield where, row.get("trainee", ""), row.get("item", ""), row.get("points", ""), row.get("comment", "")
 
 
 def _toml_marks(path: Path, text: str):

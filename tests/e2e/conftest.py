@@ -73,6 +73,15 @@ class LabUnderTest:
         cli("up", self.lab_id, "--instance", self.instance, "--seed", str(self.seed), "--trainee", self.trainee, check=True)
         return self
 
+    def up_with_snapshots(self, hosts=None) -> "LabUnderTest":
+        """Up, then the snapshots every lab's tests start from: "untouched" and, after the
+        lab's solution, "solved" (of ``hosts``, default all: the hosts the trainee works on)."""
+        self.up()
+        self.snapshot("untouched", hosts)
+        self.cli("solve", check=True)
+        self.snapshot("solved", hosts)
+        return self
+
     def down(self) -> None:
         self.vlab.down(quiet=True)
 

@@ -24,10 +24,7 @@ MAX_SCORE = 6 * 1 + 6 * 2 + 5 * 1
 
 @pytest.fixture(scope="module")
 def fs():
-    lab = LabUnderTest(LAB, INSTANCE, SEED).up()
-    lab.snapshot("untouched")
-    lab.cli("solve", check=True)
-    lab.snapshot("solved")
+    lab = LabUnderTest(LAB, INSTANCE, SEED).up_with_snapshots()
     yield lab
     lab.down()
 

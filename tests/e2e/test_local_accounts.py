@@ -43,10 +43,7 @@ PWQ = "/etc/security/pwquality.conf"
 
 @pytest.fixture(scope="module")
 def accounts():
-    lab = LabUnderTest(LAB, INSTANCE, SEED).up()
-    lab.snapshot("untouched")
-    lab.cli("solve", check=True)
-    lab.snapshot("solved")
+    lab = LabUnderTest(LAB, INSTANCE, SEED).up_with_snapshots()
     yield lab
     lab.down()
 

@@ -31,11 +31,8 @@ SERVER_ONLY = {"test_workgroup", "test_groups[dept1]", "test_groups[dept2]", "te
 
 @pytest.fixture(scope="module")
 def lab():
-    under_test = LabUnderTest("shares", INSTANCE, SEED).up()
     # The trainee's work is all on srv1 (pc1 only tests): only srv1 is snapshotted and restored.
-    under_test.snapshot("untouched", ["srv1"])
-    under_test.cli("solve", check=True)
-    under_test.snapshot("solved", ["srv1"])
+    under_test = LabUnderTest("shares", INSTANCE, SEED).up_with_snapshots(["srv1"])
     yield under_test
     under_test.down()
 

@@ -28,10 +28,7 @@ LOGIN_RECORDS = {"var", "var/log", "var/log/wtmp", "var/log/lastlog", "var/log/b
 
 @pytest.fixture(scope="module")
 def env_lab():
-    lab = LabUnderTest(LAB, INSTANCE, SEED).up()
-    lab.snapshot("untouched")
-    lab.cli("solve", check=True)
-    lab.snapshot("solved")
+    lab = LabUnderTest(LAB, INSTANCE, SEED).up_with_snapshots()
     yield lab
     lab.down()
 

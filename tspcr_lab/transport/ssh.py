@@ -117,14 +117,7 @@ class SSHTransport(Transport):
         deadline = t0 + timeout
         chan = self._session()
         try:
-            chan.exec_command(command)
-            stdout = _drain(chan.recv, chan, deadline, self.host, command)
-            stderr = _drain(chan.recv_stderr, chan, deadline, self.host, command)
-            while not chan.exit_status_ready():
-                if time.monotonic() > deadline:
-                    raise CommandTimeout(f"{self.host}: `{command}` did not finish within {timeout:.0f} s")
-                chan.status_event.wait(0.05)
-            rc = chan.recv_exit_status()
+            stdout, stderr, rc = _exec(chan, command, deadline, self.host)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise HostUnreachable(f"{self.host}: connection lost during `{command}` ({_reason(exc)})") from None
         finally:
@@ -156,14 +149,7 @@ class SSHTransport(Transport):
                 greeting, out, rc = _interactive(chan, command, deadline, self.host)
                 stdout, stderr = out.encode(), b""
             else:
-                chan.exec_command(command)
-                stdout = _drain(chan.recv, chan, deadline, self.host, command)
-                stderr = _drain(chan.recv_stderr, chan, deadline, self.host, command)
-                while not chan.exit_status_ready():
-                    if time.monotonic() > deadline:
-                        raise CommandTimeout(f"{self.host}: login as {username} did not finish within {timeout:.0f} s")
-                    chan.status_event.wait(0.05)
-                rc = chan.recv_exit_status()
+                stdout, stderr, rc = _exec(chan, command, deadline, self.host)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise HostUnreachable(f"{self.host}: login session as {username} lost ({_reason(exc)})") from None
         finally:
@@ -179,6 +165,18 @@ class SSHTransport(Transport):
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+def _exec(chan: paramiko.Channel, command: str, deadline: float, host: str) -> tuple[bytes, bytes, int]:
+    """Run ``command`` on an open channel; (stdout, stderr, exit code) before ``deadline``."""
+    chan.exec_command(command)
+    stdout = _drain(chan.recv, chan, deadline, host, command)
+    stderr = _drain(chan.recv_stderr, chan, deadline, host, command)
+    while not chan.exit_status_ready():
+        if time.monotonic() > deadline:
+            raise CommandTimeout(f"{host}: `{command}` did not finish in time")
+        chan.status_event.wait(0.05)
+    return stdout, stderr, chan.recv_exit_status()
 
 
 def _drain(recv, chan: paramiko.Channel, deadline: float, host: str, command: str) -> bytes:
