@@ -1,0 +1,194 @@
+"""mail-client end to end, on the real virtual lab (postfix, dovecot and NeoMutt in the hosts):
+untouched, solved, each requirement broken alone, a reboot, read-only grading, and the Thunderbird
+variant of the lab."""
+
+from __future__ import annotations
+
+import pytest
+
+from tspcr_lab.labfile import load_lab
+from tspcr_lab.params import generate
+
+from .conftest import LabUnderTest, by_status, tree_digest
+
+INSTANCE = "e2e-mail"
+SEED = 4242  # draws the NeoMutt client
+THUNDERBIRD_SEED = 3
+EXPECTED = generate(load_lab("mail-client"), SEED).expected
+assert EXPECTED["client"] == "neomutt"
+assert generate(load_lab("mail-client"), THUNDERBIRD_SEED).expected["client"] == "thunderbird"
+
+POINTS = {
+    "test_incoming_server": 2, "test_outgoing_server": 2, "test_identity": 1, "test_imap_login_works": 2,
+    "test_smtp_login_works": 2, "test_address_book_imported": 2, "test_test_message_delivered": 3,
+    "test_server_refuses_plaintext_login": 0,
+}
+ALL_CHECKS = set(POINTS)
+SANITY = {"test_server_refuses_plaintext_login"}
+MAX = sum(POINTS.values())
+HOME, LOGIN = EXPECTED["home"], EXPECTED["login"]
+RC = f"{HOME}/.neomuttrc"
+MAILBOX = f"/home/{EXPECTED['recipient_login']}/Maildir"
+SERVICES_READY = "for i in $(seq 50); do ss -ltn | grep -q ':993 ' && ss -ltn | grep -q ':587 ' && exit 0; sleep 0.1; done; exit 1"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    lab = LabUnderTest("mail-client", INSTANCE, SEED).up()
+    lab.snapshot("untouched")
+    lab.cli("solve", check=True)
+    lab.on("srv1", f"for i in $(seq 50); do ls {MAILBOX}/new | grep -q . && exit 0; sleep 0.1; done; exit 1")
+    lab.snapshot("solved")
+    lab.on("srv1", SERVICES_READY)
+    yield lab
+    lab.down()
+
+
+def restore(lab, name: str, hosts) -> None:
+    lab.restore(name, hosts)
+    if "srv1" in hosts:
+        lab.on("srv1", SERVICES_READY)
+
+
+def test_untouched_lab_fails_with_clear_messages(lab, tmp_path):
+    restore(lab, "untouched", ["pc1", "srv1"])
+    code, results = lab.grade(tmp_path)
+    try:
+        assert code == 1
+        assert by_status(results, "failed") == ALL_CHECKS - SANITY
+        assert by_status(results, "passed") == SANITY  # the lab's server refuses cleartext logins
+        assert results["score"] == 0 and results["complete"] is True
+        assert results["competencies"]["010"]["mastered"] is False
+        messages = {c["id"]: c["message"] for c in results["checks"]}
+        assert messages["test_incoming_server"] == f"pas de configuration NeoMutt pour {LOGIN} (~/.neomuttrc n'existe pas)"
+        assert messages["test_test_message_delivered"] == (
+            f"aucun message « {EXPECTED['test_subject']} » dans la boîte de {EXPECTED['test_recipient']} "
+            "(objets trouvés : aucun)")
+        assert all(c["hint"] for c in results["checks"] if c["status"] == "failed")
+    finally:
+        restore(lab, "solved", ["pc1", "srv1"])
+
+
+def test_solved_lab_gets_the_maximum(lab, tmp_path):
+    code, results = lab.grade(tmp_path)
+    assert code == 0, [(c["id"], c["message"]) for c in results["checks"] if c["status"] != "passed"]
+    assert by_status(results, "passed") == ALL_CHECKS
+    assert results["score"] == results["max_score"] == MAX
+    assert results["competencies"] == {
+        "010": {"earned": float(MAX), "max": float(MAX), "mastered": True, "complete": True, "critical_failed": False}}
+    # Passwords are masked in the evidence.
+    text = (tmp_path / "results.json").read_text()
+    assert EXPECTED["password"] not in text and EXPECTED["recipient_password"] not in text
+    assert "********" in text
+
+
+def test_grading_leaves_the_hosts_files_unchanged(lab, tmp_path):
+    # The server's logs record the grader's logins, as they record any login: they are the only
+    # files grading may change. Mailboxes (read-only EXAMINE, BODY.PEEK, indexes in memory), the
+    # client's files and everything else stay as they were.
+    logs = {"var/log/postfix.log", "var/log/dovecot.log"}
+
+    def digest():
+        return {h: {k: v for k, v in tree_digest(lab.vlab.host_dir(h) / "upper").items() if k not in logs}
+                for h in ("pc1", "srv1")}
+
+    before = digest()
+    code, _ = lab.grade(tmp_path)
+    assert code == 0
+    assert digest() == before
+
+
+def test_solution_survives_reboot(lab, tmp_path):
+    for host in ("pc1", "srv1"):
+        lab.vlab.reboot(host)
+    lab.on("srv1", SERVICES_READY)
+    code, results = lab.grade(tmp_path)
+    assert code == 0 and by_status(results, "passed") == ALL_CHECKS
+
+
+def neomutt_send(subject: str) -> str:
+    return (f"echo test | runuser -u {LOGIN} -- env -i HOME={HOME} PATH=/usr/bin:/bin neomutt "
+            f"-e 'set smtp_pass=\"{EXPECTED['password']}\"' -s '{subject}' -- {EXPECTED['test_recipient']}")
+
+
+def set_line(name: str, value: str) -> str:
+    """Replace the rc file's "set NAME = ..." line."""
+    return f"sed -i 's#^set {name} = .*#set {name} = {value}#' {RC}"
+
+
+SERVER = EXPECTED["mail_server"]
+BREAKS = {
+    "IMAP with STARTTLS on 143 instead of SSL/TLS on 993": (
+        [("pc1", set_line("folder", f'"imap://{SERVER}:143/"'))], {"test_incoming_server"},
+    ),
+    "wrong IMAP port": (
+        [("pc1", set_line("folder", f'"imaps://{SERVER}:995/"'))], {"test_incoming_server", "test_imap_login_works"},
+    ),
+    "SMTP without authentication": (
+        [("pc1", set_line("smtp_url", f'"smtp://{SERVER}:587/"'))], {"test_outgoing_server", "test_smtp_login_works"},
+    ),
+    "SMTP without STARTTLS": (
+        [("pc1", set_line("ssl_starttls", "no") + "; " + set_line("ssl_force_tls", "no"))],
+        {"test_outgoing_server", "test_smtp_login_works"},
+    ),
+    "wrong identity address": (
+        [("pc1", set_line("from", f'"{LOGIN}@{EXPECTED["domain"]}"'))], {"test_identity"},
+    ),
+    "address book not imported": (
+        [("pc1", f"sed -i '/^source/d' {RC}")], {"test_address_book_imported"},
+    ),
+    "test message never sent": (
+        [("srv1", f"rm -f {MAILBOX}/new/* {MAILBOX}/cur/*")], {"test_test_message_delivered"},
+    ),
+    "test message with a wrong subject": (
+        [("srv1", f"rm -f {MAILBOX}/new/* {MAILBOX}/cur/*"), ("pc1", neomutt_send("Test messagerie")),
+         ("srv1", f"for i in $(seq 50); do ls {MAILBOX}/new | grep -q . && exit 0; sleep 0.1; done; exit 1")],
+        {"test_test_message_delivered"},
+    ),
+    "test message dropped on the server, not sent by the client": (
+        [("srv1", f"rm -f {MAILBOX}/new/* {MAILBOX}/cur/*; printf 'From: {EXPECTED['full_name']} <{EXPECTED['email']}>\\n"
+                  f"Subject: {EXPECTED['test_subject']}\\n\\ntest\\n' | sendmail -f {EXPECTED['email']} {EXPECTED['test_recipient']};"
+                  f" for i in $(seq 50); do ls {MAILBOX}/new | grep -q . && exit 0; sleep 0.1; done; exit 1")],
+        {"test_test_message_delivered"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BREAKS))
+def test_breaking_one_requirement_fails_exactly_its_checks(lab, tmp_path, case):
+    steps, expected_failures = BREAKS[case]
+    touched = sorted({host for host, _ in steps})
+    try:
+        for host, script in steps:
+            lab.on(host, script)
+        code, results = lab.grade(tmp_path)
+    finally:
+        restore(lab, "solved", touched)
+    assert by_status(results, "failed") == expected_failures, [(c["id"], c["message"]) for c in results["checks"]]
+    assert by_status(results, "error") == set()
+    assert code == 1
+    lost = sum(POINTS[c] for c in expected_failures)
+    assert results["score"] == MAX - lost
+    grade = results["competencies"]["010"]
+    assert grade["earned"] == MAX - lost
+    assert grade["critical_failed"] is ("test_test_message_delivered" in expected_failures)
+    messages = [c["message"] for c in results["checks"] if c["status"] == "failed"]
+    assert all(messages) and all(c["hint"] for c in results["checks"] if c["status"] == "failed")
+
+
+def test_thunderbird_variant(lab, tmp_path):
+    """The other client of the lab: the same checks read a Thunderbird profile and abook.sqlite."""
+    lab.down()
+    tb = LabUnderTest("mail-client", INSTANCE, THUNDERBIRD_SEED).up()
+    code, results = tb.grade(tmp_path / "untouched")
+    assert code == 1 and by_status(results, "failed") == ALL_CHECKS - SANITY
+    assert "profiles.ini n'existe pas" in {c["id"]: c["message"] for c in results["checks"]}["test_identity"]
+    tb.cli("solve", check=True)
+    code, results = tb.grade(tmp_path / "solved")
+    assert code == 0, [(c["id"], c["message"]) for c in results["checks"] if c["status"] != "passed"]
+    assert results["score"] == MAX
+    profile = tb.on("pc1", f"ls -d /home/{generate(tb.lab, THUNDERBIRD_SEED).expected['login']}/.thunderbird/*.default-release").strip()
+    tb.on("pc1", f"sqlite3 {profile}/abook.sqlite \"DELETE FROM properties WHERE card = (SELECT MIN(card) FROM properties)\"; sed -i 's/\"mail.server.server1.socketType\", 3/"
+                 f"\"mail.server.server1.socketType\", 0/' {profile}/prefs.js")
+    code, results = tb.grade(tmp_path / "broken")
+    assert by_status(results, "failed") == {"test_incoming_server", "test_imap_login_works", "test_address_book_imported"}
