@@ -176,6 +176,19 @@ def test_breaking_one_requirement_fails_exactly_its_checks(lab, tmp_path, case):
     assert all(messages) and all(c["hint"] for c in results["checks"] if c["status"] == "failed")
 
 
+def test_sample_partial_work(lab, tmp_path):
+    restore(lab, "untouched", ["pc1", "srv1"])
+    try:
+        lab.cli("solve", "--sample", "partial", check=True)
+        lab.on("srv1", f"for i in $(seq 50); do ls {MAILBOX}/new | grep -q . && exit 0; sleep 0.1; done; exit 1")
+        code, results = lab.grade(tmp_path)
+    finally:
+        restore(lab, "solved", ["pc1", "srv1"])
+    assert code == 1
+    assert by_status(results, "failed") == {"test_incoming_server", "test_address_book_imported"}
+    assert results["score"] == MAX - 4 and results["competencies"]["010"]["mastered"] is True
+
+
 def test_thunderbird_variant(lab, tmp_path):
     """The other client of the lab: the same checks read a Thunderbird profile and abook.sqlite."""
     lab.down()
