@@ -20,6 +20,24 @@ from .transport.base import CommandResult, LoginResult, Transport
 DEFAULT_TIMEOUT = 10.0
 
 
+MASK = "********"
+
+
+def mask(result: CommandResult, secrets: tuple[str, ...]) -> CommandResult:
+    """The result as evidence may show it: every secret (quoted or not) replaced by a mask."""
+    secrets = tuple(s for s in secrets if s)
+    if not secrets:
+        return result
+
+    def hide(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(quote_line("%s", secret), f"'{MASK}'").replace(secret, MASK)
+        return text
+
+    return dataclasses.replace(result, command=hide(result.command), stdout=hide(result.stdout),
+                               stderr=hide(result.stderr))
+
+
 class Host:
     def __init__(self, name: str, transport: Transport, *, default_timeout: float = DEFAULT_TIMEOUT):
         self.name = name
@@ -42,21 +60,26 @@ class Host:
             limit = min(limit, remaining)
         return limit
 
-    def run(self, command: str, *args: Any, timeout: float | None = None) -> CommandResult:
-        """Run ``command % quoted(args)`` on the host and return its result (never raises on rc)."""
+    def run(self, command: str, *args: Any, timeout: float | None = None,
+            secrets: tuple[str, ...] = ()) -> CommandResult:
+        """Run ``command % quoted(args)`` on the host and return its result (never raises on rc).
+
+        ``secrets`` (passwords the command holds) are masked in the evidence; pass them in the
+        command's environment (``NAME=%s cmd``), not as arguments: a process's arguments are
+        visible to every user of the host, its environment only to its owner and root."""
         __tracebackhide__ = True
         line = quote_line(command, *args)
         with self._lock:
             result = self.transport.run(line, self._timeout(timeout))
         if self.recorder is not None:
-            self.recorder(result)
+            self.recorder(mask(result, secrets))
         return result
 
     def probe(self, probe: type[Probe] | Probe, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run a probe (a class and its arguments, or an instance) and return its parsed value."""
         __tracebackhide__ = True
         instance = probe if isinstance(probe, Probe) else probe(*args, **kwargs)
-        return instance.evaluate(self.run(instance.command(), timeout=timeout))
+        return instance.evaluate(self.run(instance.command(), timeout=timeout, secrets=instance.secrets))
 
     def login(self, username: str, password: str, command: str = "id", *args: Any,
               session: bool = False, timeout: float | None = None) -> LoginResult:

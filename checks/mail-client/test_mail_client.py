@@ -30,7 +30,6 @@ from tspcr_lab.probes.mail import (
     neomutt_account,
     parse_muttrc,
     parse_prefs_js,
-    run_with_secret,
     thunderbird_account,
 )
 
@@ -108,10 +107,8 @@ print(json.dumps(messages))
 
 
 def remote_login(host, protocol: str, server: str, port: int, security: str, user: str, password: str) -> dict:
-    result = run_with_secret(
-        host, password, "MAIL_PASSWORD=%s python3 -c %s %s %s %s %s %s",
-        password, LOGIN_SCRIPT, protocol, server, port, security, user,
-    )
+    result = host.run("MAIL_PASSWORD=%s python3 -c %s %s %s %s %s %s",
+                      password, LOGIN_SCRIPT, protocol, server, port, security, user, secrets=(password,))
     try:
         return json.loads(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -302,9 +299,9 @@ def test_test_message_delivered(hosts, expected, check):
     for attempt in range(3):  # a message just sent may still be in the server's queue for a moment
         if attempt:
             time.sleep(1)
-        result = run_with_secret(hosts.srv1, expected["recipient_password"], "MAIL_PASSWORD=%s python3 -c %s %s %s",
-                                 expected["recipient_password"], INBOX_SCRIPT, expected["mail_server"],
-                                 expected["recipient_login"])
+        password = expected["recipient_password"]
+        result = hosts.srv1.run("MAIL_PASSWORD=%s python3 -c %s %s %s", password, INBOX_SCRIPT,
+                                expected["mail_server"], expected["recipient_login"], secrets=(password,))
         if result.rc != 0:  # the lab's own mailbox cannot be read: the server is broken, not the trainee's work
             raise InfraError(f"srv1: cannot read {expected['test_recipient']}'s inbox over IMAP: "
                              f"{(result.stderr.strip().splitlines() or ['?'])[-1]}")

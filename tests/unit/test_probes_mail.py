@@ -4,15 +4,11 @@ hosts (tests/unit/recorded/mail: a NeoMutt and a Thunderbird setup written by th
 
 from __future__ import annotations
 
-import json
-import pathlib
 
 import pytest
 
 from tspcr_lab.errors import ProbeError
-from tspcr_lab.host import Host
 from tspcr_lab.probes.mail import (
-    MASK,
     AbookContacts,
     Contact,
     NeomuttSettings,
@@ -25,24 +21,14 @@ from tspcr_lab.probes.mail import (
     parse_prefs_js,
     parse_profiles_ini,
     parse_vcards,
-    run_with_secret,
     thunderbird_account,
 )
-from tspcr_lab.transport.base import CommandResult, Transport
+from tspcr_lab.transport.base import CommandResult
 
-RECORDED = pathlib.Path(__file__).parent / "recorded" / "mail"
-RUNS = json.loads((RECORDED / "runs.json").read_text())
+from .recorded_runs import Recorded
 
-
-def text(name: str) -> str:
-    return (RECORDED / name).read_text()
-
-
-def replay(probe, name: str):
-    run = RUNS[name]
-    result = CommandResult(command=run["command"], rc=run["rc"], stdout=text(f"{name}.out"), stderr=run["stderr"])
-    assert probe.command() == result.command
-    return probe.evaluate(result)
+REC = Recorded("mail")
+RECORDED, RUNS, text, replay = REC.path, REC.runs, REC.text, REC.replay
 
 
 # -- Thunderbird ------------------------------------------------------------------------------
@@ -207,28 +193,3 @@ def test_mail_urls_and_paths():
     assert expand_path("~/.neomutt/aliases", "/home/jo") == "/home/jo/.neomutt/aliases"
     assert expand_path("$HOME/a", "/home/jo") == "/home/jo/a"
     assert expand_path("aliases", "/home/jo") == "/home/jo/aliases"
-
-
-# -- Passwords never reach the evidence ------------------------------------------------------
-
-class Recording(Transport):
-    name = "fake"
-
-    def __init__(self):
-        self.lines = []
-
-    def run(self, command, timeout):
-        self.lines.append(command)
-        return CommandResult(command, 0, "ok\n", "", host="pc1")
-
-
-def test_run_with_secret_masks_the_evidence():
-    transport = Recording()
-    host = Host("pc1", transport)
-    evidence = []
-    host.recorder = evidence.append
-    secret = "s3cr.t-pass 'x'"
-    result = run_with_secret(host, secret, "MAIL_PASSWORD=%s python3 -c %s %s", secret, "print(1)", "user")
-    assert result.stdout == "ok\n"
-    assert secret in transport.lines[0] or "s3cr.t-pass" in transport.lines[0]  # the real line runs
-    assert "s3cr.t-pass" not in evidence[0].command and MASK in evidence[0].command

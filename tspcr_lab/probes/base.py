@@ -26,6 +26,9 @@ def quote_line(command: str, *args: Any) -> str:
 
 
 class Probe(abc.ABC):
+    #: Values (passwords) the command holds, masked in the evidence: see :meth:`Host.run`.
+    secrets: tuple[str, ...] = ()
+
     """Base class of probes. Subclasses set ``ok_codes`` and implement ``command`` and ``process``."""
 
     ok_codes: tuple[int, ...] = (0,)

@@ -23,7 +23,7 @@ import posixpath
 import re
 from typing import Any
 
-from ..errors import ProbeError
+from ..host import MASK
 from .base import Probe, quote_line
 from .system import probe_parser
 
@@ -561,26 +561,9 @@ __all__ = [
     "AUTH_METHODS", "AbookContacts", "Contact", "MASK", "MailAccount", "MuttConfig", "NeomuttSettings",
     "NotAnAddressBook", "SOCKET_TYPES",
     "SmtpUrl", "default_profile_dir", "expand_path", "neomutt_account", "parse_abook_rows", "parse_alias_addresses",
-    "parse_mail_url", "parse_muttrc", "parse_prefs_js", "parse_profiles_ini", "parse_vcards", "run_with_secret",
+    "parse_mail_url", "parse_muttrc", "parse_prefs_js", "parse_profiles_ini", "parse_vcards",
     "thunderbird_account",
 ]
 
 
 # -- Talking to the mail server with a password -----------------------------------------------
-
-MASK = "********"
-
-
-def run_with_secret(host, secret: str, command: str, *args: Any, timeout: float | None = None):
-    """``host.run`` for a command that holds a password: the line (arguments quoted as usual)
-    runs unchanged, the evidence records it with the password masked. Pass the password in the
-    environment of the command (``NAME=%s cmd``), not as an argument: a process's arguments are
-    visible to every user of the host, its environment only to its owner and root."""
-    __tracebackhide__ = True
-    line = quote_line(command, *args)
-    with host._lock:
-        result = host.transport.run(line, host._timeout(timeout))
-    if host.recorder is not None:
-        shown = line.replace(quote_line("%s", secret), f"'{MASK}'").replace(secret, MASK) if secret else line
-        host.recorder(dataclasses.replace(result, command=shown))
-    return result

@@ -300,6 +300,7 @@ class SmbClient(Probe):
                  password: str = "", timeout: int = 5):
         self.server, self.share, self.commands = server, share, commands
         self.user, self.password, self.timeout = user, password, timeout
+        self.secrets = (password,) if password else ()
 
     def command(self) -> str:
         target = f"//{self.server}/{self.share}"

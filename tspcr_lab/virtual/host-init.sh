@@ -3,7 +3,7 @@
 # Debian system without systemd boots: hostname from /etc/hostname, net.* sysctls from
 # /etc/sysctl.conf and /etc/sysctl.d, interfaces from /etc/network/interfaces (ifup -a),
 # nftables from /etc/nftables.conf when enabled, then the services listed one per line in
-# /etc/tspcr-lab/boot-services through their init scripts (service NAME start).
+# /etc/tspcr-lab/boot-services through their init scripts (service NAME start), sshd last.
 # Whatever was only set at run time (ip addr add, ...) is gone after a reboot, as on a real PC.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -25,9 +25,12 @@ if grep -qx nftables /etc/tspcr-lab/boot-services 2>/dev/null && [ -r /etc/nftab
     nft -f /etc/nftables.conf
 fi
 mkdir -p /run/sshd
+# sshd last: when it answers, every other service has been started (the grader waits for it).
+# A service that hangs at start (a trainee's broken configuration) is given up after 20 s.
 while read -r svc; do
-    case "$svc" in ""|"#"*|nftables) continue ;; esac
-    service "$svc" start
+    case "$svc" in ""|"#"*|nftables|ssh) continue ;; esac
+    timeout 20 service "$svc" start
 done </etc/tspcr-lab/boot-services
+grep -qx ssh /etc/tspcr-lab/boot-services && service ssh start
 echo "boot complete"
 exec sleep infinity
