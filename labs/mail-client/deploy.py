@@ -163,8 +163,10 @@ if host.name == "srv1":
     )
     files.line(name="srv1: postfix at boot", path="/etc/tspcr-lab/boot-services", line="postfix")
     files.line(name="srv1: dovecot at boot", path="/etc/tspcr-lab/boot-services", line="dovecot")
+    # A fresh host runs neither yet: start them (a restart would first wait for a stop).
     server.shell(name="srv1: start the mail services",
-                 commands=["service postfix restart >/dev/null 2>&1", "service dovecot restart >/dev/null 2>&1"])
+                 commands=[f"(service {svc} status && service {svc} restart || service {svc} start) >/dev/null 2>&1"
+                           for svc in ("postfix", "dovecot")])
 
 elif host.name == "pc1":
     login, home = p["login"], p["home"]
