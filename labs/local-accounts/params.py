@@ -85,11 +85,9 @@ def generate(seed: int, lab):
         f"   - {u['login']} — {u['full_name']} — {', '.join(u['groups'])} — {u['password']}" for u in users
     )
 
-    params = {
-        "users": users,
-        "accounts": accounts,
+    # What the trainee is told and the checks expect alike.
+    shared = {
         "groups": groups,
-        "shell": s["shell"],
         "must_change": must_change,
         "max_days": max_days,
         "warn_days": warn_days,
@@ -98,26 +96,23 @@ def generate(seed: int, lab):
         "skel_file": "/etc/skel/.bash_aliases",
         "skel_line": skel_line,
         "alias": alias,
-        "on_leave": on_leave["login"],
-        "departing": departing["login"],
         "archive": archive,
     }
+    params = {
+        **shared,
+        "users": users,
+        "accounts": accounts,
+        "shell": s["shell"],
+        "on_leave": on_leave["login"],
+        "departing": departing["login"],
+    }
     expected = {
+        **shared,
         "users": [{**u, "home": f"/home/{u['login']}", "shell": s["shell"]} for u in users],
-        "groups": groups,
-        "must_change": must_change,
-        "max_days": max_days,
-        "warn_days": warn_days,
-        "minlen": minlen,
-        "minclass": minclass,
-        "skel_file": "/etc/skel/.bash_aliases",
-        "skel_line": skel_line,
-        "alias": alias,
         "on_leave": {**on_leave, "home": f"/home/{on_leave['login']}",
                      "file": "Documents/dossier-en-cours.txt",
                      "content": f"Dossier en cours de {on_leave['full_name']}\n"},
         "departing": {**departing, "home": f"/home/{departing['login']}", "files": departing_files},
-        "archive": archive,
         "candidates": candidates,
     }
     return params, expected
