@@ -31,7 +31,8 @@ th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top
 """
 
 
-def _num(value: Any) -> str:
+def num(value: Any) -> str:
+    """A number as people write it: 17, not 17.0."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -42,21 +43,28 @@ def _page(title: str, body: str, lang: str) -> str:
             f'<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>\n')
 
 
-def competency_rows(results: dict[str, Any], lang: str) -> str:
+def competency_table(competencies: dict[str, dict[str, Any]], lang: str, *,
+                     classes: tuple[str, str, str | None] = ("mastered", "not-mastered", "incomplete"),
+                     table_id: str = "") -> str:
+    """The per-competency table (code, title, points, acquis / non acquis) of every report.
+    ``classes``: the CSS class of a mastered, a not mastered and an incomplete competency (None:
+    an incomplete one keeps the class of its mastery)."""
     from .referential import load
 
     referential = load()
     rows = []
-    for code, comp in results["competencies"].items():
+    for code, comp in competencies.items():
+        title = referential.competency(code).title(lang) if code else ""
         state = t("mastered" if comp["mastered"] else "not_mastered", lang)
-        css = "mastered" if comp["mastered"] else "not-mastered"
+        css = classes[0] if comp["mastered"] else classes[1]
         if not comp["complete"]:
             state += f" ({t('incomplete', lang)})"
-            css = "incomplete"
-        rows.append(f'<tr><td>{escape(code)}</td><td>{escape(referential.competency(code).title(lang))}</td>'
-                    f'<td>{escape(_num(comp["earned"]))} / {escape(_num(comp["max"]))}</td>'
+            css = classes[2] or css
+        rows.append(f'<tr><td>{escape(code)}</td><td>{escape(title)}</td>'
+                    f'<td>{escape(num(comp["earned"]))} / {escape(num(comp["max"]))}</td>'
                     f'<td class="{css}">{escape(state)}</td></tr>')
-    return (f'<table><thead><tr><th>{escape(t("competency", lang))}</th><th>{escape(t("title", lang))}</th>'
+    head = f' id="{escape(table_id)}"' if table_id else ""
+    return (f'<table{head}><thead><tr><th>{escape(t("competency", lang))}</th><th>{escape(t("title", lang))}</th>'
             f'<th>{escape(t("points", lang))}</th><th>{escape(t("result", lang))}</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
 
@@ -75,7 +83,7 @@ def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bo
         rows.append(
             f'<tr><td class="{escape(check["status"])}">{escape(t(check["status"], lang))}</td>'
             f'<td>{escape(name)}</td><td>{escape(check["competency"])}</td>'
-            f'<td>{escape(_num(check["earned"]))} / {escape(_num(check["points"]))}</td>'
+            f'<td>{escape(num(check["earned"]))} / {escape(num(check["points"]))}</td>'
             f'<td>{escape(message)}'
             + (f'<br><span class="small">{escape(t("hint", lang))} : {escape(hint)}</span>' if hint else "")
             + "</td></tr>"
@@ -84,10 +92,10 @@ def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bo
     body = (
         f'<h1>{escape(t("report_title", lang))} — {escape(lab_title)}</h1>'
         f'<p><strong>{escape(t("trainee", lang))}</strong> : {escape(str(results.get("trainee", "")))}<br>'
-        f'<strong>{escape(t("score", lang))}</strong> : {escape(_num(results["score"]))} / '
-        f'{escape(_num(results["max_score"]))} — {escape(status)}<br>'
+        f'<strong>{escape(t("score", lang))}</strong> : {escape(num(results["score"]))} / '
+        f'{escape(num(results["max_score"]))} — {escape(status)}<br>'
         f'<span class="small">{escape(str(results.get("graded_at", "")))}</span></p>'
-        + competency_rows(results, lang)
+        + competency_table(results["competencies"], lang)
         + f'<table><thead><tr><th>{escape(t("result", lang))}</th><th>{escape(t("check", lang))}</th>'
         f'<th>{escape(t("competency", lang))}</th><th>{escape(t("points", lang))}</th>'
         f'<th>{escape(t("message", lang))}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -127,11 +135,11 @@ def class_html(lab_id: str, lab_title: str, class_name: str, rows: list[dict[str
                 word, css = f"{word} ({t('incomplete', lang)})", "incomplete"
             mastered_count[code] += comp["mastered"]
             cells.append(f'<td class="{css}">{escape(word)}<br><span class="small">'
-                         f'{escape(_num(comp["earned"]))} / {escape(_num(comp["max"]))}</span></td>')
+                         f'{escape(num(comp["earned"]))} / {escape(num(comp["max"]))}</span></td>')
         state = t("grade_complete", lang) if results["complete"] else t("incomplete", lang)
         lines.append(
             f'<tr><td>{escape(trainee.id)}</td><td>{link}</td>{"".join(cells)}'
-            f'<td>{escape(_num(results["score"]))} / {escape(_num(results["max_score"]))}</td>'
+            f'<td>{escape(num(results["score"]))} / {escape(num(results["max_score"]))}</td>'
             f'<td class="{"passed" if results["complete"] else "incomplete"}">{escape(state)}</td></tr>'
         )
     totals = "".join(f"<td>{mastered_count[c]} / {len(rows)}</td>" for c in codes)
@@ -166,8 +174,8 @@ def grades_csv(lab_id: str, rows: list[dict[str, Any]]) -> str:
             writer.writerow([trainee.id, trainee.email, _csv_safe(trainee.name), "", *([""] * len(codes)), "no"])
             continue
         comps = results["competencies"]
-        writer.writerow([trainee.id, trainee.email, _csv_safe(trainee.name), _num(float(results["score"])),
-                         *(_num(float(comps[c]["earned"])) if c in comps else "" for c in codes),
+        writer.writerow([trainee.id, trainee.email, _csv_safe(trainee.name), num(float(results["score"])),
+                         *(num(float(comps[c]["earned"])) if c in comps else "" for c in codes),
                          "yes" if results["complete"] else "no"])
     return out.getvalue()
 

@@ -10,6 +10,7 @@ test ids included (pytest-html 4.2 leaves them raw).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from html import escape
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from .classreport import competency_table, num
 from .i18n import pick, t
 from .scoring import ERROR, FAILED, PENDING, CheckResult, Grade, grade
 
@@ -190,7 +192,7 @@ class HtmlAdditions:
         cells[1] = f'<td class="col-testId">{escape(test_id)}</td>'
         earned, points = props.get("earned", ""), props.get("points", "")
         cells.insert(2, f'<td class="col-competency">{escape(str(props.get("competency", "")))}</td>')
-        cells.insert(3, f'<td class="col-points">{escape(_num(earned))} / {escape(_num(points))}</td>'
+        cells.insert(3, f'<td class="col-points">{escape(num(earned))} / {escape(num(points))}</td>'
                      if points != "" else '<td class="col-points"></td>')
 
     def pytest_html_results_summary(self, prefix: list[str], summary, postfix, session) -> None:
@@ -200,20 +202,14 @@ class HtmlAdditions:
             prefix.append(manual_html(info["manual"], self.results.lang))
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def manual_html(items: list[CheckResult], lang: str) -> str:
     """The manual items, marked as such, with the examiner's points and comment."""
     rows = []
     for item in items:
-        points = "" if item.awarded is None else _num(item.awarded)
+        points = "" if item.awarded is None else num(item.awarded)
         rows.append(
             f'<tr><td>{escape(item.id)}</td><td>{escape(item.competency)}</td><td>{escape(item.title)}</td>'
-            f'<td>{escape(points)} / {escape(_num(item.points))}</td>'
+            f'<td>{escape(points)} / {escape(num(item.points))}</td>'
             f'<td class="{escape(item.status)}">{escape(t(item.status, lang))}</td>'
             f'<td>{escape(item.message)}</td></tr>'
         )
@@ -227,21 +223,8 @@ def manual_html(items: list[CheckResult], lang: str) -> str:
 
 
 def summary_html(info: dict[str, Any], result: Grade, lang: str) -> list[str]:
-    from .referential import load
-
-    referential = load()
-    rows = []
-    for code, comp in result.competencies.items():
-        title = referential.competency(code).title(lang) if code else ""
-        state = t("mastered" if comp.mastered else "not_mastered", lang)
-        if not comp.complete:
-            state += f" ({t('incomplete', lang)})"
-        css = "passed" if comp.mastered else "failed"
-        rows.append(
-            f'<tr><td>{escape(code)}</td><td>{escape(title)}</td>'
-            f'<td>{escape(_num(comp.earned))} / {escape(_num(comp.max))}</td>'
-            f'<td class="{css}">{escape(state)}</td></tr>'
-        )
+    competencies = {code: dataclasses.asdict(comp) for code, comp in result.competencies.items()}
+    table = competency_table(competencies, lang, classes=("passed", "failed", None), table_id="competencies")
     status = (t("grade_complete", lang) if result.complete
               else t("grade_incomplete", lang, n=result.counts[ERROR]) if result.counts[ERROR]
               else t("grade_pending", lang, n=result.counts[PENDING]))
@@ -249,10 +232,7 @@ def summary_html(info: dict[str, Any], result: Grade, lang: str) -> list[str]:
         '<div class="tspcr-summary">'
         f'<p><strong>{escape(t("trainee", lang))}</strong> : {escape(str(info["trainee"]))}<br>'
         f'<strong>{escape(t("lab", lang))}</strong> : {escape(str(info["lab"]))} — {escape(str(info["title"]))}<br>'
-        f'<strong>{escape(t("score", lang))}</strong> : {escape(_num(result.score))} / {escape(_num(result.max_score))}</p>'
+        f'<strong>{escape(t("score", lang))}</strong> : {escape(num(result.score))} / {escape(num(result.max_score))}</p>'
         f'<p class="{"passed" if result.complete else "error"}">{escape(status)}</p>'
-        f'<table id="competencies"><thead><tr><th>{escape(t("competency", lang))}</th>'
-        f'<th>{escape(t("title", lang))}</th><th>{escape(t("points", lang))}</th>'
-        f'<th>{escape(t("result", lang))}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        '</div>'
+        + table + '</div>'
     ]
