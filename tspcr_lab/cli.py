@@ -517,14 +517,15 @@ def _grade_class(lab, classroom, out_dir: Path, options, seed, inventory, worker
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @key_option
 def verify(folder: Path, key_file: str | None) -> None:
-    """Tell whether a graded results folder (a trainee's or a class's) was altered after grading."""
+    """Tell whether a graded results folder (a trainee's or a class's) was altered after grading:
+    its files, and who it holds the grade of (a trainee folder renamed, swapped, removed, added)."""
     from .evidence import load_key, verify as verify_folder
 
     verdicts = verify_folder(folder, load_key(key_file, create=False))
     for verdict in verdicts:
         name = str(verdict.folder)
         if verdict.intact:
-            out.print(Text(f"{name}: intact", style="green"))
+            out.print(Text(f"{name}: intact" + (f" ({verdict.note})" if verdict.note else ""), style="green"))
         else:
             for problem in verdict.problems:
                 click.echo(f"{name}: ALTERED: {problem}")

@@ -6,11 +6,12 @@ hint and no expected value), ``results.json``, ``evidence/`` (the raw outputs ea
 with timestamps) and ``SIGNATURE.json`` (HMAC with the examiner's key, see
 :mod:`tspcr_lab.evidence`).
 
-A class is graded by a bounded pool of worker processes, one trainee per worker at a time. The
-workers are forked from this process once everything is imported, so a trainee costs a fork and
-a pytest session, not a Python start; each trainee's checks use one pooled SSH connection per
-host. Progress (checks done) comes back through a queue. A trainee whose grading cannot even
-start (lab not up...) gets a row saying why; the others are graded normally.
+A class is graded by worker processes, one per trainee, a bounded number at a time. Each is
+forked from this process once everything is imported, so a trainee costs a fork and a pytest
+session, not a Python start; each trainee's checks use one pooled SSH connection per host.
+Progress (checks done) and the trainee's results come back through the worker's own pipe. A
+trainee whose grading cannot even start (lab not up...), or whose worker dies (killed by the
+OOM killer...), gets a row saying why; the others are graded normally.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
-import threading
+import signal
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Callable
 
 from .classes import Classroom, Trainee, instance_name
 from .classreport import class_html, grades_csv, junit_xml, trainee_html
 from .errors import TspcrError
-from .evidence import sign, write_evidence
+from .evidence import identity, sign, write_evidence
 from .labfile import Lab
 from .runner import run_checks
 
@@ -45,6 +47,7 @@ class Job:
     trainee: Trainee | None
     folder: Path
     target: dict[str, Any]  # instance / inventory / station / seed / trainee (name) / trainee_id
+    place: str = ""  # the folder's path from the class folder ("t01"); "" when graded alone
 
 
 def grade_one(lab: Lab, job: Job, options: GradeOptions, plugins: tuple = (), verbose: bool = False) -> dict[str, Any]:
@@ -57,7 +60,9 @@ def grade_one(lab: Lab, job: Job, options: GradeOptions, plugins: tuple = (), ve
         trainee_html(results, lab.title_in(options.lang), options.lang, exam=options.exam), encoding="utf-8")
     write_evidence(job.folder, results)
     if options.key:
-        sign(job.folder, options.key)
+        sign(job.folder, options.key, identity(
+            trainee_id=job.trainee.id if job.trainee else "", trainee=results.get("trainee") or "",
+            lab=results.get("lab") or lab.id, seed=results.get("seed"), place=job.place))
     return results
 
 
@@ -71,44 +76,75 @@ def class_jobs(lab: Lab, classroom: Classroom, out_dir: Path, *, exam_seed: int 
             target.update(inventory=inventory, station=trainee.station or None)
         else:
             target.update(instance=instance_name(lab.id, trainee))
-        jobs.append(Job(trainee, out_dir / trainee.id, target))
+        jobs.append(Job(trainee, out_dir / trainee.id, target, place=trainee.id))
     return jobs
 
 
 class _Progress:
     """Pytest plugin in a worker: tells the parent how many checks there are and each one done."""
 
-    def __init__(self, events, trainee_id: str):
-        self.events, self.trainee_id = events, trainee_id
+    def __init__(self, conn):
+        self.conn = conn
 
     def pytest_collection_finish(self, session) -> None:
-        self.events.put(("collected", self.trainee_id, len(session.items)))
+        self.conn.send(("collected", len(session.items)))
 
     def pytest_runtest_logreport(self, report) -> None:
         props = dict(report.user_properties)
         if "status" in props:
-            self.events.put(("check", self.trainee_id, props["status"]))
+            self.conn.send(("check", props["status"]))
 
 
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(lab: Lab, options: GradeOptions, events) -> None:
-    _WORKER.update(lab=lab, options=options, events=events)
-
-
-def _work(job: Job) -> tuple[str, dict[str, Any] | None, str]:
-    events = _WORKER["events"]
-    trainee_id = job.trainee.id if job.trainee else ""
+def _work(lab: Lab, job: Job, options: GradeOptions, conn) -> None:
+    """A worker (a forked process, one per trainee): grade, send the outcome, exit."""
     try:
-        results = grade_one(_WORKER["lab"], job, _WORKER["options"], plugins=(_Progress(events, trainee_id),))
-        return trainee_id, results, ""
-    except TspcrError as exc:
-        return trainee_id, None, " ".join(str(exc).split())
-    except Exception as exc:  # never lose the other trainees' results
-        return trainee_id, None, f"{type(exc).__name__}: {exc}"
+        try:
+            results, error = grade_one(lab, job, options, plugins=(_Progress(conn),)), ""
+        except TspcrError as exc:
+            results, error = None, " ".join(str(exc).split())
+        except Exception as exc:  # never lose the other trainees' results
+            results, error = None, f"{type(exc).__name__}: {exc}"
+        conn.send(("result", (results, error)))
     finally:
-        events.put(("done", trainee_id, 0))
+        conn.close()
+
+
+@dataclasses.dataclass
+class _Worker:
+    job: Job
+    process: Any
+    conn: Any  # the parent's end of the worker's pipe; None once the worker closed it
+    outcome: tuple[dict[str, Any] | None, str] | None = None
+
+    @property
+    def trainee_id(self) -> str:
+        return self.job.trainee.id if self.job.trainee else ""
+
+    def receive(self, on_event: Callable[[str, str, Any], None] | None) -> None:
+        """Read one message (the worker is sending it: a big result is read while it is written)."""
+        try:
+            kind, value = self.conn.recv()
+        except (EOFError, OSError):  # the worker closed its end, or died (maybe halfway through a message)
+            self.conn.close()
+            self.conn = None
+            return
+        if kind == "result":
+            self.outcome = value
+        elif on_event:
+            on_event(kind, self.trainee_id, value)
+
+    def stopped(self) -> str:
+        """Why a worker that is gone gave no result."""
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            try:
+                name = f" ({signal.Signals(-code).name})"
+            except ValueError:
+                name = ""
+            how = f"worker killed by signal {-code}{name}"
+        else:
+            how = f"worker exited (code {code}) without a result"
+        return f"grading of {self.trainee_id} stopped: {how}"
 
 
 def _preload(lab: Lab) -> None:
@@ -137,31 +173,7 @@ def grade_class(lab: Lab, classroom: Classroom, out_dir: Path, options: GradeOpt
     """Grade every trainee; write the class files; return one row per trainee (class order)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = class_jobs(lab, classroom, out_dir, exam_seed=exam_seed, inventory=inventory)
-    workers = max(1, min(len(jobs), workers or default_workers()))
-    _preload(lab)
-    context = multiprocessing.get_context("fork")
-    events = context.SimpleQueue()
-    finished: dict[str, tuple[dict[str, Any] | None, str]] = {}
-
-    def pump() -> None:
-        while True:
-            kind, trainee_id, value = events.get()
-            if kind == "stop":
-                return
-            if on_event:
-                on_event(kind, trainee_id, value)
-
-    listener = threading.Thread(target=pump, daemon=True)
-    listener.start()
-    try:
-        with context.Pool(workers, initializer=_init_worker, initargs=(lab, options, events),
-                          maxtasksperchild=1) as pool:
-            for trainee_id, results, error in pool.imap_unordered(_work, jobs):
-                finished[trainee_id] = (results, error)
-    finally:
-        events.put(("stop", "", 0))
-        listener.join(timeout=5)
-
+    finished = _run_workers(lab, jobs, options, max(1, min(len(jobs), workers or default_workers())), on_event)
     rows = []
     for job in jobs:
         results, error = finished.get(job.trainee.id, (None, "not graded"))
@@ -170,14 +182,58 @@ def grade_class(lab: Lab, classroom: Classroom, out_dir: Path, options: GradeOpt
     return rows
 
 
+def _run_workers(lab: Lab, jobs: list[Job], options: GradeOptions, workers: int,
+                 on_event: Callable[[str, str, Any], None] | None) -> dict[str, tuple[dict[str, Any] | None, str]]:
+    """One forked process per job, ``workers`` at a time, each with its own pipe back: progress
+    events, then its outcome. A process that ends without giving one (killed by a signal, exited)
+    leaves its trainee an error; the others go on. Nothing is waited for but a pipe's data and a
+    process's end, so a dead worker cannot hang the class."""
+    _preload(lab)
+    context = multiprocessing.get_context("fork")
+    queue, running = list(jobs), []
+    finished: dict[str, tuple[dict[str, Any] | None, str]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                job = queue.pop(0)
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(target=_work, args=(lab, job, options, writer), daemon=True,
+                                          name=f"grade-{job.trainee.id if job.trainee else ''}")
+                process.start()
+                writer.close()  # the worker holds the only writing end: its death closes the pipe
+                running.append(_Worker(job, process, reader))
+            ready = set(wait([w.process.sentinel for w in running] + [w.conn for w in running if w.conn]))
+            for worker in list(running):
+                if worker.conn is not None and worker.conn in ready:
+                    worker.receive(on_event)
+                if worker.process.sentinel not in ready:
+                    continue
+                while worker.conn is not None and worker.conn.poll():  # what it sent before it ended
+                    worker.receive(on_event)
+                if worker.conn is not None:
+                    worker.conn.close()
+                worker.process.join()
+                running.remove(worker)
+                finished[worker.trainee_id] = worker.outcome or (None, worker.stopped())
+                if on_event:
+                    on_event("done", worker.trainee_id, 0)
+    finally:
+        for worker in running:  # interrupted: no worker outlives the class
+            worker.process.kill()
+            worker.process.join()
+            if worker.conn is not None:
+                worker.conn.close()
+    return finished
+
+
 def write_class_files(lab: Lab, classroom: Classroom, out_dir: Path, rows: list[dict[str, Any]],
                       options: GradeOptions) -> None:
     (out_dir / "class.html").write_text(
         class_html(lab.id, lab.title_in(options.lang), classroom.name, rows, options.lang), encoding="utf-8")
     (out_dir / "grades.csv").write_text(grades_csv(lab.id, rows), encoding="utf-8")
     (out_dir / "junit.xml").write_text(junit_xml(lab.id, rows), encoding="utf-8")
-    if options.key:
-        sign(out_dir, options.key)
+    if options.key:  # after the trainees' folders: it lists them, with their identities and signatures
+        sign(out_dir, options.key, {"lab": lab.id, "class": classroom.name})
 
 
 def default_workers() -> int:
