@@ -8,29 +8,26 @@ PY := $(VENV)/bin/python
 TSPCR := $(VENV)/bin/tspcr-lab
 export DEBIAN_FRONTEND := noninteractive
 
-# What the virtual hosts run (they share the machine's programs through their overlay root).
-APT_PACKAGES := openssh-server openssh-client iproute2 nftables acl tini dnsmasq ifupdown \
-	iputils-ping procps util-linux python3-venv python3 passwd login libpam-pwquality cracklib-runtime \
-	samba smbclient postfix dovecot-core dovecot-imapd neomutt openssl ca-certificates
+# What the machine itself needs: the virtual hosts run on a root file system of their own (the
+# image, built by mmdebstrap from Debian's repositories, see tspcr_lab/data/image.toml and each
+# lab's [lab] packages), never on the machine's programs.
+APT_PACKAGES := mmdebstrap uidmap util-linux iproute2 openssh-client python3 python3-venv
 
-.PHONY: setup apt demo test unit e2e clean
+.PHONY: setup apt image demo test unit e2e clean
 
-setup: apt $(VENV)/.installed
+setup: apt $(VENV)/.installed image
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		[ "$$(id -u)" = 0 ] || { echo "make setup needs root to install: $$missing" >&2; exit 2; }; \
-		fresh=$$(for s in dnsmasq samba postfix dovecot-core; do dpkg-query -W -f='$${Status}' $$s 2>/dev/null | grep -q 'ok installed' || echo $$s; done); \
-		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
-		trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
-		echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
-		for s in $$fresh; do for svc in $$s smbd nmbd samba-ad-dc dovecot; do \
-			[ -e /etc/init.d/$$svc ] || continue; update-rc.d $$svc disable >/dev/null 2>&1 || true; \
-			command -v systemctl >/dev/null && systemctl disable $$svc >/dev/null 2>&1 || true; done; done; \
 	fi
+
+# The hosts' root file system: built once, again only when the package list changes (about a minute).
+image: apt $(VENV)/.installed
+	@$(TSPCR) image build
 
 $(VENV)/.installed: pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)

@@ -30,6 +30,7 @@ ROLES = ("pc", "server", "router")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 IFACE_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 LAB_ID_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]{1,62}$")  # a Debian package name
 
 
 def project_root() -> Path:
@@ -97,6 +98,7 @@ class Lab:
     settings: dict[str, Any]  # the [params] table, read by the lab's params.py
     hints: dict[str, dict[str, str]]  # check name -> {lang: hint}
     rubric: tuple[RubricItem, ...] = ()  # manual items, marked by the examiner
+    packages: tuple[str, ...] = ()  # Debian packages the lab's virtual hosts need beyond the base image
 
     @property
     def checks_path(self) -> Path:
@@ -224,6 +226,10 @@ def load_lab(name: str) -> Lab:
     check_timeout = lab.get("check_timeout", (int, float), 30)
     if check_timeout <= 0:
         raise lab.fail("check_timeout", "must be positive")
+    packages = lab.get("packages", list, [])
+    for package in packages:
+        if not isinstance(package, str) or not PACKAGE_RE.match(package):
+            raise lab.fail("packages", f"{package!r} is not a Debian package name")
     lab.done()
 
     mgmt = _Table(top.get("management", dict), "management", file)
@@ -321,6 +327,7 @@ def load_lab(name: str) -> Lab:
         settings=settings,
         hints=hints,
         rubric=rubric,
+        packages=tuple(sorted(set(packages))),
     )
 
 

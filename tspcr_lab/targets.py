@@ -36,18 +36,15 @@ class Target:
 
 
 def virtual_target(lab: Lab, instance: str | None = None) -> Target:
+    """Checks read a virtual host as its root through its console (nothing the trainee does in the
+    host can cut the grader off); users log in over SSH on the management network."""
     from .virtual.lab import VirtualLab
 
     vlab = VirtualLab(lab, instance)
     state = vlab.load_state()
     if state.lab != lab.id:
         raise UserError(f"instance {vlab.instance} runs lab {state.lab}, not {lab.id}")
-    transports = {}
-    for name, hs in state.hosts.items():
-        transports[name] = _ssh_factory(
-            name, hs.mgmt, key_filename=str(vlab.key_file), known_hosts=str(vlab.dir / "known_hosts"),
-            strict_host_keys=True, sock_factory=vlab.mgmt_socket,
-        )
+    transports = {name: _console_factory(vlab, name, hs.mgmt) for name, hs in state.hosts.items()}
     provision = {name: (f"@tspcr/{vlab.instance}/{name}", {}) for name in state.hosts}
     return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision)
 
@@ -91,6 +88,31 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
         )
     provision = {name: (names[name], dict(inventory.hosts[names[name]])) for name in lab.hosts}
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision)
+
+
+def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
+    from .transport.console import ConsoleTransport
+    from .virtual.lab import host_console, host_running
+
+    def current():  # the host's state as it is now: a reboot gives it a new PID 1
+        return vlab.load_state().host(name)
+
+    def make() -> Transport:
+        cached = {"state": current()}
+
+        def state():
+            if not host_running(cached["state"]):
+                cached["state"] = current()
+            return cached["state"]
+
+        return ConsoleTransport(
+            name, lambda: host_console(state(), vlab.instance), running=lambda: host_running(state()),
+            # users' logins need no host key check: the management network holds only this host
+            login_transport=lambda: SSHTransport(name, mgmt, sock_factory=vlab.mgmt_socket, known_hosts=None,
+                                                 strict_host_keys=False),
+        )
+
+    return make
 
 
 def _ssh_factory(name: str, address: str, **kwargs: Any) -> Callable[[], Transport]:

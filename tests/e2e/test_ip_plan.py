@@ -259,15 +259,17 @@ def test_down_removes_everything():
     from tspcr_lab.virtual import netns
     from tspcr_lab.virtual.lab import STATE_ROOT
 
+    from tspcr_lab.virtual.lab import load_instance_state
+
     cli("up", "ip-plan", "--instance", "e2e-down", "--seed", "1", check=True)
-    pids = [int(p) for ns in netns.listing() if ns.startswith("tl-e2e-down")
-            for p in subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()]
-    assert pids
+    import psutil
+
+    roots = [h.pid for h in load_instance_state("e2e-down").hosts.values()]
+    pids = [p.pid for r in roots for p in [psutil.Process(r), *psutil.Process(r).children(recursive=True)]]
+    assert len(roots) == 4 and len(pids) > 4
     cli("down", "ip-plan", "--instance", "e2e-down", check=True)
     assert not [ns for ns in netns.listing() if ns.startswith("tl-e2e-down")]
     assert not (STATE_ROOT / "e2e-down").exists()
-    import psutil
-
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert "e2e-down" not in links and "m-pc1" not in links

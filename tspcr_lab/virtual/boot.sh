@@ -1,27 +1,35 @@
 #!/bin/sh
 # Starts one virtual host. Run by tspcr-lab as:
-#   ip netns exec NETNS unshare --mount --uts --pid --fork -- /bin/sh boot.sh HOSTDIR
-# so this script is PID 1 of a new PID namespace, in its own mount and UTS namespaces, inside the
-# host's network namespace. It mounts an overlay over the machine's root (lower layer, read-only),
-# with HOSTDIR/upper as the host's own writable layer, makes it the root and hands over to the
-# host's init under tini. Nothing here touches the machine's own namespaces.
+#   unshare --user --map-users=BASE,0,65536 --map-groups=BASE,0,65536 --setuid 0 --setgid 0 \
+#           --mount --net --pid --uts --ipc --fork -- /bin/sh boot.sh HOSTDIR IMAGE
+# so this script is PID 1 of a new PID namespace, root of a new user namespace whose ids map to an
+# unprivileged range of the machine, with a network, mount, UTS and IPC namespace of its own (all
+# owned by that user namespace). It waits for one line on its standard input: tspcr-lab sends it
+# once the host's cables are plugged in its network namespace. Then it mounts the host's overlay
+# root (the lab's IMAGE, read-only, under HOSTDIR/upper, the host's own files), its own /proc,
+# /sys, /run, /tmp and a /dev with the usual character devices only, makes it the root (the
+# machine's tree is detached: nothing of it stays visible) and hands over to the host's init
+# under tini.
 set -eu
 H=$1
+L=$2
 R=$H/merged
+read -r _ || true
+exec </dev/null
 mount --make-rprivate /
-mount -t overlay overlay -o "lowerdir=/,upperdir=$H/upper,workdir=$H/work" "$R"
-mount -t proc proc "$R/proc"
-mount -t sysfs sysfs "$R/sys"
-mount -t tmpfs -o mode=755,size=64m tmpfs "$R/run"
-mount -t tmpfs -o mode=1777,size=256m tmpfs "$R/tmp"
-mount -t tmpfs -o mode=755,size=1m tmpfs "$R/dev"
+mount -t overlay overlay -o "lowerdir=$L,upperdir=$H/upper,workdir=$H/work,userxattr" "$R"
+mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+mount -t sysfs -o nosuid,nodev,noexec,ro sysfs "$R/sys"
+mount -t tmpfs -o mode=755,size=64m,nosuid,nodev tmpfs "$R/run"
+mount -t tmpfs -o mode=1777,size=256m,nosuid,nodev tmpfs "$R/tmp"
+mount -t tmpfs -o mode=755,size=1m,nosuid tmpfs "$R/dev"
 for d in null zero full random urandom tty; do
     touch "$R/dev/$d"
     mount --bind "/dev/$d" "$R/dev/$d"
 done
 mkdir -p "$R/dev/pts" "$R/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$R/dev/pts"
-mount -t tmpfs -o mode=1777,size=64m tmpfs "$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec devpts "$R/dev/pts"
+mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev tmpfs "$R/dev/shm"
 ln -s pts/ptmx "$R/dev/ptmx"
 ln -s /proc/self/fd "$R/dev/fd"
 mkdir -p "$R/.oldroot"

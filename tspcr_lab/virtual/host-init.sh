@@ -32,5 +32,6 @@ while read -r svc; do
     timeout 20 service "$svc" start
 done </etc/tspcr-lab/boot-services
 grep -qx ssh /etc/tspcr-lab/boot-services && service ssh start
+mkdir -p /run/tspcr-lab && : >/run/tspcr-lab/booted
 echo "boot complete"
 exec sleep infinity

@@ -1,4 +1,4 @@
-"""The virtual lab: every host of a lab as an isolated system on this machine.
+"""The virtual lab: every host of a lab as an isolated, unprivileged system on this machine.
 
 Layout of one running lab instance (``ip-plan`` for one trainee):
 
@@ -6,22 +6,31 @@ Layout of one running lab instance (``ip-plan`` for one trainee):
   grader's end of the management network. It has no route anywhere and forwarding is off, so
   hosts reach only each other through the switches and the grader through mgmt0, never each
   other through the management network, and never the machine or what lies beyond it;
-* per host, a network namespace ``tl-<instance>-<host>`` with a veth per lab link (peer on a
-  switch of the core namespace) and ``mgmt0`` (peer ``m-<host>`` in the core namespace); inside it,
-  ``unshare --mount --uts --pid --fork`` runs boot.sh, which mounts the host's overlay root and
-  starts tini and the host's init (hostname, sysctls, ``ifup -a``, sshd, boot services);
+* per host, a process tree started by ``unshare`` in a user namespace of its own (root inside is
+  an unprivileged id range outside, :mod:`tspcr_lab.virtual.image`), with network, mount, PID, UTS
+  and IPC namespaces owned by that user namespace. Its cables (a veth per lab link, peer on a
+  switch of the core namespace, and ``mgmt0``) are created from the core namespace and moved in;
+  boot.sh then mounts the host's overlay root (the lab's image, read-only, under the host's own
+  files), its own /proc and /sys, and starts tini and the host's init (hostname, sysctls,
+  ``ifup -a``, services, sshd);
 * state (writable layers, keys, state.json) on a tmpfs at /run/tspcr-lab, which the hosts cannot
-  see: their lower layer is the machine's root file system without its mounts.
+  see.
 
-Nothing is created in the machine's own network namespace.
+An instance owns exactly what its state names: its core namespace, its hosts' processes (by id
+and start time) and its folder; ``up``/``down``/``reboot`` of one instance never look at another,
+and are serialised per instance by a lock. Nothing is created in the machine's own network
+namespace.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,13 +41,14 @@ from pathlib import Path
 
 import psutil
 
-from ..errors import UserError
+from ..errors import HostUnreachable, UserError
 from ..labfile import Lab
-from . import netns, rootfs
+from . import image, netns, rootfs
 from .netns import VirtualLabError
 
 STATE_ROOT = Path(os.environ.get("TSPCR_STATE_DIR", "/run/tspcr-lab"))
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 40.0  # a host whose services hang is given up after 20 s each, see host-init
+INSTANCE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -51,14 +61,12 @@ def require_root() -> None:
 
 
 def _ensure_state_fs() -> None:
-    STATE_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """The tmpfs holding every instance's state. Mode 711: hosts' root (an unprivileged id) passes
+    through it to mount its own layer, and can list nothing; keys and state files are root's."""
+    STATE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)
     if not os.path.ismount(STATE_ROOT):
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=700", "tspcr-lab", str(STATE_ROOT)], check=True)
-
-
-def _release_state_fs() -> None:
-    if os.path.ismount(STATE_ROOT) and not any(STATE_ROOT.iterdir()):
-        subprocess.run(["umount", str(STATE_ROOT)], check=False)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=711", "tspcr-lab", str(STATE_ROOT)], check=True)
+    os.chmod(STATE_ROOT, 0o711)
 
 
 def _mac(*parts: str) -> str:
@@ -70,7 +78,6 @@ def _mac(*parts: str) -> str:
 class HostState:
     name: str
     role: str
-    netns: str
     mgmt: str
     pid: int = 0  # PID 1 of the host (tini), as the machine sees it
     started: float = 0.0  # its start time, so that a recycled PID is never taken for it
@@ -89,6 +96,10 @@ class InstanceState:
     trainee: str
     created: float
     hosts: dict[str, HostState]
+    owner: str = ""  # the class file whose trainee this instance is for, if any
+    rootfs: str = ""  # the image its hosts run on
+    uid: int = 0  # host root's id on the machine
+    gid: int = 0
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -121,6 +132,8 @@ class VirtualLab:
     def __init__(self, lab: Lab, instance: str | None = None):
         self.lab = lab
         self.instance = instance or lab.id
+        if not INSTANCE_RE.match(self.instance):
+            raise UserError(f"instance name '{self.instance}' must be 1-40 lower-case letters, digits or '-'")
         self.dir = STATE_ROOT / self.instance
         self.core = f"tl-{self.instance}"
 
@@ -145,55 +158,77 @@ class VirtualLab:
     def _save(self, state: InstanceState) -> None:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state.to_json(), indent=1))
+        os.chmod(tmp, 0o600)
         tmp.replace(self.state_file)
 
     def host_state(self, host: str) -> HostState:
         return self.load_state().host(host)
 
-    # -- up / down ---------------------------------------------------------------------------
-    def up(self, seed: int, trainee: str) -> InstanceState:
+    @contextlib.contextmanager
+    def locked(self):
+        """Serialise changes to this instance: two commands on it at once never lose a host."""
         require_root()
-        if self.is_up():
-            raise UserError(f"lab {self.instance} is already up (tspcr-lab down {self.lab.id} first)")
-        self._cleanup_orphans()
         _ensure_state_fs()
-        self.dir.mkdir(mode=0o700)
-        try:
-            (self.dir / "keys").mkdir()
-            grader_key = rootfs.generate_key(self.key_file, f"tspcr-lab grader {self.instance}")
+        locks = STATE_ROOT / ".locks"
+        locks.mkdir(mode=0o700, exist_ok=True)
+        with open(locks / f"{self.instance}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def is_stale(self, state: InstanceState) -> bool:
+        """Left behind (a killed run, a machine restarted with its state kept): no host runs and
+        its core namespace is gone."""
+        return not netns.exists(state.core) and not any(_process_alive(h.pid, h.started) for h in state.hosts.values())
+
+    # -- up / down ---------------------------------------------------------------------------
+    def up(self, seed: int, trainee: str, owner: str = "") -> InstanceState:
+        require_root()
+        rootfs_dir = image.current_rootfs()
+        ids = image.id_range()
+        with self.locked():
+            if self.is_up():
+                state = self.load_state()
+                if not self.is_stale(state):
+                    whose = f" for class {state.owner}" if state.owner else ""
+                    raise UserError(f"lab {self.instance} is already up{whose} (tspcr-lab down {state.lab}"
+                                    f"{' --class ' + state.owner if state.owner else ''} first)")
+                self._teardown(state)
+            elif self.dir.exists() or netns.exists(self.core):
+                raise UserError(f"lab {self.instance} left files or a namespace but no state: "
+                                f"tspcr-lab down {self.lab.id} --instance {self.instance} removes them")
+            self.dir.mkdir(mode=0o711, parents=True)
             prefix = self.lab.mgmt_network.prefixlen
             state = InstanceState(
-                instance=self.instance,
-                lab=self.lab.id,
-                core=self.core,
-                mgmt_network=str(self.lab.mgmt_network),
-                grader=self.lab.mgmt_grader,
-                seed=seed,
-                trainee=trainee,
-                created=time.time(),
-                hosts={},
+                instance=self.instance, lab=self.lab.id, core=self.core, mgmt_network=str(self.lab.mgmt_network),
+                grader=self.lab.mgmt_grader, seed=seed, trainee=trainee, created=time.time(), hosts={},
+                owner=owner, rootfs=str(rootfs_dir), uid=ids.uid, gid=ids.gid,
             )
-            self._make_core()
             for index, spec in enumerate(self.lab.hosts.values()):
-                host = HostState(spec.name, spec.role, f"tl-{self.instance}-{spec.name}", spec.mgmt)
+                host = HostState(spec.name, spec.role, spec.mgmt)
                 for link in self.lab.links_of(spec.name):
                     core_end = f"{spec.name}-{link.iface}"
                     if len(core_end) > 15:
                         core_end = f"v{index}-{link.iface}"[:15]
                     host.links.append((link.iface, link.switch, core_end, _mac(self.instance, spec.name, link.iface)))
-                host.public_key = rootfs.prepare_upper(
-                    self.host_dir(spec.name), spec.name, f"{spec.mgmt}/{prefix}", grader_key
-                )
                 state.hosts[spec.name] = host
-            self._save(state)
-            for host in state.hosts.values():
-                self._start(host)
-            self._save(state)
-            self._write_known_hosts(state)
-            self._wait_ready(state, list(state.hosts))
-        except BaseException:
-            self.down(quiet=True)
-            raise
+            self._save(state)  # from here on, down removes exactly what the state names
+            try:
+                (self.dir / "keys").mkdir(mode=0o700)
+                (self.dir / "hosts").mkdir(mode=0o711)
+                grader_key = rootfs.generate_key(self.key_file, f"tspcr-lab grader {self.instance}")
+                for spec in self.lab.hosts.values():
+                    state.hosts[spec.name].public_key = rootfs.prepare_upper(
+                        self.host_dir(spec.name), spec.name, f"{spec.mgmt}/{prefix}", grader_key, ids)
+                self._make_core()
+                for host in state.hosts.values():
+                    self._start(state, host)
+                    self._save(state)
+                self._write_known_hosts(state)
+                self._wait_ready(state, list(state.hosts))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self._teardown(state)
+                raise
         return state
 
     def _make_core(self) -> None:
@@ -206,51 +241,73 @@ class VirtualLab:
             netns.ip("-n", self.core, "link", "set", switch, "up")
 
     def _plug(self, host: HostState) -> None:
-        """Create the host's network namespace and its cables (lab links and mgmt0)."""
-        netns.add(host.netns)
+        """The host's cables (lab links and mgmt0), created in the core namespace with their host
+        end moved into the host's network namespace (which its own user namespace owns)."""
+        target = str(host.pid)
         for iface, switch, core_end, mac in host.links:
             netns.ip("-n", self.core, "link", "add", core_end, "type", "veth",
-                     "peer", "name", iface, "address", mac, "netns", host.netns)
+                     "peer", "name", iface, "address", mac, "netns", target)
             netns.ip("-n", self.core, "link", "set", core_end, "master", switch, "up")
         mgmt_end = f"m-{host.name}"
         netns.ip("-n", self.core, "link", "add", mgmt_end, "type", "veth",
-                 "peer", "name", "mgmt0", "address", _mac(self.instance, host.name, "mgmt0"), "netns", host.netns)
+                 "peer", "name", "mgmt0", "address", _mac(self.instance, host.name, "mgmt0"), "netns", target)
         netns.ip("-n", self.core, "link", "set", mgmt_end, "up")
         netns.ip("-n", self.core, "addr", "add", f"{self.lab.mgmt_grader}/32", "dev", mgmt_end)
         netns.ip("-n", self.core, "route", "add", f"{host.mgmt}/32", "dev", mgmt_end)
 
     def _unplug(self, host: HostState) -> None:
-        """Remove the host's cables from the core side first: a veth deleted with its namespace
-        keeps its name taken for a while, an explicitly deleted one frees it at once."""
+        """Remove the host's cables from the core side: a veth deleted with its namespace keeps
+        its name taken for a while, an explicitly deleted one frees it at once."""
         if netns.exists(self.core):
             for _, _, core_end, _ in host.links:
                 netns.ip("-n", self.core, "link", "del", core_end, check=False)
             netns.ip("-n", self.core, "link", "del", f"m-{host.name}", check=False)
-        netns.delete(host.netns)
 
-    def _start(self, host: HostState) -> None:
-        self._plug(host)
-        host_dir = self.host_dir(host.name)
-        boot = resources.files("tspcr_lab.virtual").joinpath("boot.sh")
-        with resources.as_file(boot) as boot_path, open(host_dir / "console.log", "ab") as log:
+    def _start(self, state: InstanceState, host: HostState) -> None:
+        ids = image.IdRange(state.uid, state.gid)
+        boot = resources.files("tspcr_lab.virtual").joinpath("boot.sh").read_text(encoding="utf-8")
+        with open(self.host_dir(host.name) / "console.log", "ab") as log:
             proc = subprocess.Popen(
-                ["ip", "netns", "exec", host.netns, "unshare", "--mount", "--uts", "--pid", "--fork",
-                 "--", "/bin/sh", str(boot_path), str(host_dir)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                ["unshare", "--user", *ids.unshare_args(), "--setuid", "0", "--setgid", "0",
+                 "--mount", "--net", "--pid", "--uts", "--ipc", "--fork", "--kill-child",
+                 "--", "/bin/sh", "-c", boot, "boot", str(self.host_dir(host.name)), state.rootfs],
+                stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True,
                 env={"PATH": ENV_PATH, "LANG": "C.UTF-8"},
             )
+        try:
+            host.pid, host.started = self._host_init(proc, host.name)
+            self._plug(host)
+            proc.stdin.write(b"go\n")  # cables in: boot.sh goes on
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            if host.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(host.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    def _host_init(self, proc: subprocess.Popen, name: str) -> tuple[int, float]:
+        """The host's PID 1 (as the machine sees it): unshare's child in a new PID namespace (the
+        first child may be the helper that writes the id maps, in ours)."""
+        own = os.stat("/proc/self/ns/pid").st_ino
         deadline = time.monotonic() + 5
         while True:
             try:
-                children = psutil.Process(proc.pid).children()
+                for child in psutil.Process(proc.pid).children():
+                    try:
+                        if os.stat(f"/proc/{child.pid}/ns/pid").st_ino != own:
+                            return child.pid, child.create_time()
+                    except OSError:
+                        continue
             except psutil.NoSuchProcess:
-                children = []
-            if children:
-                host.pid, host.started = children[0].pid, children[0].create_time()
-                break
+                pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise VirtualLabError(f"{host.name} did not start: {self._console_tail(host.name)}")
-            time.sleep(0.01)
+                raise VirtualLabError(f"{name} did not start: {self._console_tail(name)}")
+            time.sleep(0.005)
 
     def _console_tail(self, host: str) -> str:
         try:
@@ -260,7 +317,9 @@ class VirtualLab:
         return lines[-1] if lines else "no output"
 
     def _stop(self, host: HostState) -> None:
-        """Kill the host's PID 1: the kernel then ends every process of its PID namespace."""
+        """Kill the host's PID 1 (by its recorded id and start time): the kernel then ends every
+        process of its PID namespace, and its network namespace goes with them."""
+        self._unplug(host)
         if host.pid and _process_alive(host.pid, host.started):
             try:
                 parent = psutil.Process(host.pid).ppid()
@@ -270,9 +329,10 @@ class VirtualLab:
             deadline = time.monotonic() + 5
             while _process_alive(host.pid, host.started) and time.monotonic() < deadline:
                 time.sleep(0.01)
+            if _process_alive(host.pid, host.started):
+                raise VirtualLabError(f"{host.name}: process {host.pid} did not end")
             self._reap(parent)
         host.pid, host.started = 0, 0.0
-        self._unplug(host)
 
     @staticmethod
     def _reap(pid: int) -> None:
@@ -298,12 +358,17 @@ class VirtualLab:
         return netns.socket_in(self.core)
 
     def _wait_ready(self, state: InstanceState, names: list[str], timeout: float = READY_TIMEOUT) -> None:
-        """Wait until every named host's sshd answers with its banner on the management network."""
+        """Wait until every named host's init has finished (it writes /run/tspcr-lab/booted in the
+        host after starting its services, sshd last). A host whose boot script died is reported at
+        once, with the last line of its console."""
         pending = set(names)
         deadline = time.monotonic() + timeout
         while pending:
             for name in sorted(pending):
-                if self._sshd_answers(state.hosts[name].mgmt):
+                hs = state.hosts[name]
+                if not _process_alive(hs.pid, hs.started):
+                    raise VirtualLabError(f"host {name} stopped while booting: {self._console_tail(name)}")
+                if os.path.exists(f"/proc/{hs.pid}/root/run/tspcr-lab/booted"):
                     pending.discard(name)
             if not pending:
                 return
@@ -312,7 +377,7 @@ class VirtualLab:
                 raise VirtualLabError(f"host(s) {', '.join(sorted(pending))} did not come up: {detail}")
             time.sleep(0.02)
 
-    def _sshd_answers(self, address: str) -> bool:
+    def sshd_answers(self, address: str) -> bool:
         sock = self.mgmt_socket()
         sock.settimeout(0.5)
         try:
@@ -324,72 +389,78 @@ class VirtualLab:
             sock.close()
 
     def down(self, quiet: bool = False) -> list[str]:
-        """Remove everything this instance created; return what was removed (for the CLI)."""
+        """Remove everything this instance owns; return the hosts removed (for the CLI). Goes on
+        past a step that fails and then says, on one line, what it could not remove."""
         require_root()
-        removed = []
-        if self.state_file.is_file():
-            state = self.load_state()
-            for host in state.hosts.values():
+        with self.locked():
+            if self.is_up():
+                try:
+                    state = self.load_state()
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise VirtualLabError(f"lab {self.instance}: its state file is unreadable ({exc}): "
+                                          f"remove {self.dir} and namespace {self.core} by hand") from None
+                return self._teardown(state)
+            if self.dir.exists() or netns.exists(self.core):  # interrupted before its state was saved
+                self._teardown(None)
+                return []
+        if not quiet:
+            raise UserError(f"lab {self.instance} is not up")
+        return []
+
+    def _teardown(self, state: InstanceState | None) -> list[str]:
+        removed, problems = [], []
+        for host in (state.hosts.values() if state else ()):
+            try:
                 self._stop(host)
                 removed.append(host.name)
-        orphans = self._cleanup_orphans()
+            except Exception as exc:  # noqa: BLE001 - go on, say it at the end
+                problems.append(f"{host.name}: {exc}")
+        netns.delete(self.core)
+        if netns.exists(self.core):
+            problems.append(f"network namespace {self.core} is still there")
         if self.dir.exists():
-            shutil.rmtree(self.dir)
-        _release_state_fs()
-        if not removed and not orphans and not quiet:
-            raise UserError(f"lab {self.instance} is not up")
-        return removed
-
-    def _cleanup_orphans(self) -> list[str]:
-        """Namespaces of this instance left by an interrupted run: end their processes and remove them."""
-        removed = []
-        names = [n for n in netns.listing() if n == self.core or n.startswith(self.core + "-")]
-        for name in sorted(names, key=lambda n: n == self.core):  # hosts first, core last
-            pids = netns.ip("netns", "pids", name, check=False).stdout.split()
-            for pid in pids:
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-            netns.delete(name)
-            removed.append(name)
+            shutil.rmtree(self.dir, onerror=lambda _f, path, exc: problems.append(f"{path}: {exc[1]}"))
+        if problems:
+            raise VirtualLabError(f"lab {self.instance} is partly down; could not remove: {'; '.join(problems)}")
         return removed
 
     # -- operations on one host ----------------------------------------------------------------
     def reboot(self, host: str) -> None:
         """Restart a host from its persistent configuration: processes and every run-time network
         setting are gone (new namespaces, same cables and MAC addresses); files stay."""
-        require_root()
-        state = self.load_state()
-        self._stop(state.host(host))
-        self._start(state.hosts[host])
-        self._save(state)
-        self._wait_ready(state, [host])
+        with self.locked():
+            state = self.load_state()
+            self._stop(state.host(host))
+            self._start(state, state.hosts[host])
+            self._save(state)
+            self._wait_ready(state, [host])
 
     def snapshot(self, host: str, name: str) -> None:
         """Save a host's files under ``name`` (the host is restarted, as for a reboot)."""
-        state = self.load_state()
-        self._stop(state.host(host))
-        try:
-            rootfs.snapshot(self.host_dir(host), self.dir / "snapshots" / name / host)
-        finally:
-            self._start(state.hosts[host])
-            self._save(state)
-        self._wait_ready(state, [host])
+        with self.locked():
+            state = self.load_state()
+            self._stop(state.host(host))
+            try:
+                rootfs.snapshot(self.host_dir(host), self.dir / "snapshots" / name / host)
+            finally:
+                self._start(state, state.hosts[host])
+                self._save(state)
+            self._wait_ready(state, [host])
 
     def restore(self, host: str, name: str) -> None:
         """Bring a host back to a snapshot's files and reboot it."""
         source = self.dir / "snapshots" / name / host
         if not source.is_dir():
             raise UserError(f"no snapshot '{name}' of {host}")
-        state = self.load_state()
-        self._stop(state.host(host))
-        try:
-            rootfs.restore(self.host_dir(host), source)
-        finally:
-            self._start(state.hosts[host])
-            self._save(state)
-        self._wait_ready(state, [host])
+        with self.locked():
+            state = self.load_state()
+            self._stop(state.host(host))
+            try:
+                rootfs.restore(self.host_dir(host), source)
+            finally:
+                self._start(state, state.hosts[host])
+                self._save(state)
+            self._wait_ready(state, [host])
 
     def console_argv(self, host: str, argv: list[str], tty: bool = False) -> list[str]:
         """The command line that runs ``argv`` as root inside ``host`` through its console."""
@@ -403,11 +474,10 @@ class VirtualLab:
                 "role": hs.role,
                 "running": _process_alive(hs.pid, hs.started),
                 "mgmt": hs.mgmt,
-                "netns": hs.netns,
                 "pid": hs.pid,
             }
-        return {"instance": state.instance, "lab": state.lab, "trainee": state.trainee,
-                "seed": state.seed, "created": state.created, "hosts": hosts}
+        return {"instance": state.instance, "lab": state.lab, "trainee": state.trainee, "owner": state.owner,
+                "seed": state.seed, "created": state.created, "stale": self.is_stale(state), "hosts": hosts}
 
 
 def load_instance_state(instance: str, lab_id: str | None = None) -> InstanceState:
@@ -428,14 +498,27 @@ def running_instances() -> list[str]:
 
 def console_command(instance: str, host: str, argv: list[str], tty: bool = False) -> list[str]:
     """The command line that runs ``argv`` as root inside a virtual host through its console
-    (nsenter into its namespaces, a clean environment): it works even when the trainee broke the
-    host's network, which is what ``shell``, ``exec`` and provisioning use."""
+    (nsenter into its namespaces, the user namespace included, so as the host's root and nobody
+    more; a clean environment): it works even when the trainee broke the host's network or its
+    sshd, which is what ``shell``, ``exec``, provisioning and the checks use."""
     require_root()
-    hs = load_instance_state(instance).host(host)
+    return host_console(load_instance_state(instance).host(host), instance, tty=tty) + list(argv)
+
+
+def host_console(hs: HostState, instance: str, tty: bool = False) -> list[str]:
+    """The nsenter prefix of :func:`console_command` for a host whose state is known."""
     if not _process_alive(hs.pid, hs.started):
-        raise UserError(f"host {host} of lab {instance} is not running (tspcr-lab reboot {host})")
+        raise HostNotRunning(f"host {hs.name} of lab {instance} is not running (tspcr-lab reboot {hs.name})")
     env = ["env", "-i", f"PATH={ENV_PATH}", "HOME=/root", "LANG=C.UTF-8", "USER=root", "LOGNAME=root"]
     if tty:
         env.append(f"TERM={os.environ.get('TERM', 'xterm')}")
-    return ["nsenter", "--target", str(hs.pid), "--mount", "--uts", "--net", "--pid",
-            "--root", "--wd", "--", *env, *argv]
+    return ["nsenter", "--target", str(hs.pid), "--user", "--mount", "--uts", "--ipc", "--net", "--pid",
+            "--root", "--wd", "--", *env]
+
+
+def host_running(hs: HostState) -> bool:
+    return _process_alive(hs.pid, hs.started)
+
+
+class HostNotRunning(UserError, HostUnreachable):
+    """The host's processes are gone: said on one line to a person, an *error* in a check."""

@@ -1,9 +1,10 @@
 """The writable layer of a virtual host: what makes pc1 a system of its own.
 
-A host's root is an overlay: the machine's own root as the read-only lower layer, and the host's
-``upper`` folder (on the lab's tmpfs) on top. This module prepares that upper folder before the
-first boot: private trees made opaque (the machine's /root or /home never show through), a fresh
-identity (hostname, machine-id, SSH host key) and a neutral network configuration.
+A host's root is an overlay: the lab's image (:mod:`tspcr_lab.virtual.image`) as the read-only
+lower layer, and the host's ``upper`` folder (on the lab's tmpfs) on top. This module prepares
+that upper folder before the first boot: a fresh identity (hostname, machine-id, SSH host key), the
+grader's key and a neutral network configuration, every file owned by the hosts' id range (root
+inside the host), since the host's root is nobody on the machine.
 """
 
 from __future__ import annotations
@@ -15,22 +16,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
-# Trees of the machine that a host must not see: they start empty in every host.
-OPAQUE_DIRS = (
-    "root",
-    "home",
-    "srv",
-    "work",
-    "opt",
-    "var/mail",
-    "var/tmp",
-    "var/spool/cron",
-    "etc/ssh/sshd_config.d",
-    "etc/network/interfaces.d",
-    "etc/dnsmasq.d",
-    "etc/sysctl.d",
-    "etc/tspcr-lab",
-)
+from .image import IdRange, shift_ids
 
 SSHD_CONFIG = """\
 # sshd configuration of a tspcr-lab virtual host
@@ -78,16 +64,11 @@ def generate_key(path: Path, comment: str) -> str:
     return path.with_name(path.name + ".pub").read_text().strip()
 
 
-def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, authorized_key: str) -> str:
+def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, authorized_key: str, ids: IdRange) -> str:
     """Lay out ``host_dir`` (upper, work, merged) for a first boot; return the host's public key."""
     upper = host_dir / "upper"
     for sub in ("upper", "work", "merged"):
         (host_dir / sub).mkdir(parents=True, exist_ok=True)
-    for rel in OPAQUE_DIRS:
-        folder = upper / rel
-        folder.mkdir(parents=True, exist_ok=True)
-        os.setxattr(folder, "trusted.overlay.opaque", b"y")
-    os.chmod(upper / "root", 0o700)
     _write(upper / "etc/hostname", hostname + "\n")
     _write(upper / "etc/hosts", f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
     _write(upper / "etc/resolv.conf", "# no DNS server configured\n")
@@ -100,14 +81,12 @@ def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, authorized_key:
     _write(upper / "etc/tspcr-lab/mgmt.env", f"MGMT_ADDRESS={mgmt_cidr}\n")
     _write(upper / "etc/tspcr-lab/authorized_keys", authorized_key + "\n", 0o600)
     _write(upper / "etc/tspcr-lab/boot-services", "ssh\n")
-    if (Path("/etc/postfix").is_dir() and not Path("/etc/postfix/main.cf").exists()
-            and not (upper / "etc/postfix/main.cf").exists()):
-        # Debian's postfix installed "without configuration" leaves no main.cf; its ifupdown hooks
-        # then make postconf fail, and postfix sleeps a second on every fatal error: every ifup
-        # and ifdown of the host would pay it. An empty main.cf means postfix's defaults.
-        _write(upper / "etc/postfix/main.cf", "# postfix is not configured on this host (its defaults apply)\n")
     init = resources.files("tspcr_lab.virtual").joinpath("host-init.sh").read_text(encoding="utf-8")
     _write(upper / "usr/local/lib/tspcr-lab/host-init", init, 0o755)
+    for folder in ("usr", "usr/local", "usr/local/lib", "etc/ssh", "etc/network"):
+        os.chmod(upper / folder, 0o755)
+    shift_ids(host_dir, ids)
+    os.chmod(host_dir, 0o700)  # the host's root (its owner) mounts from it; nobody else enters
     return public
 
 
@@ -125,4 +104,6 @@ def restore(host_dir: Path, source: Path) -> None:
         if (host_dir / sub).exists():
             shutil.rmtree(host_dir / sub)
     subprocess.run(["cp", "-a", str(source), str(host_dir / "upper")], check=True)
+    owner = host_dir.stat()
     (host_dir / "work").mkdir()
+    os.chown(host_dir / "work", owner.st_uid, owner.st_gid)
