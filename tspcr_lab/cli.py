@@ -297,6 +297,31 @@ def reboot(host: str, lab_name: str | None, instance: str | None) -> None:
 
 
 @cli.command()
+@click.argument("action", type=click.Choice(["build", "status"]), default="status")
+@json_option
+def image(action: str, as_json: bool) -> None:
+    """The virtual hosts' root file system: build it (once, then when the labs' packages change), or say what it holds."""
+    from .virtual import image as images
+    from .virtual.lab import require_root, running_instances, load_instance_state
+
+    require_root()
+    if action == "build":
+        spec = images.build(log=out.print)
+        in_use = {spec.id} | {Path(load_instance_state(i).rootfs).parent.name for i in running_instances()}
+        images.prune(in_use, log=out.print)
+    spec = images.image_spec(ids=images.id_range())
+    info = images.installed(spec)
+    if as_json:
+        click.echo(json.dumps({"id": spec.id, "built": spec.built(), "path": str(spec.rootfs),
+                               "packages": list(spec.packages), **info}, indent=2))
+    elif info:
+        out.print(f"image {spec.id}: {spec.suite}, {len(spec.packages)} packages, {info['bytes'] / 2**20:.0f} MiB, "
+                  f"built in {info['seconds']} s; hosts' root is uid {spec.ids.uid} on this machine ({spec.rootfs})")
+    else:
+        raise UserError(f"image {spec.id} is not built: tspcr-lab image build (make setup does it)")
+
+
+@cli.command()
 @click.argument("lab_name", metavar="LAB")
 @click.option("--sample", help="Apply a sample trainee's work (labs/LAB/samples/NAME.py) instead of the solution.")
 @instance_option
