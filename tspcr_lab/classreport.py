@@ -1,7 +1,8 @@
 """What a graded class gives the people who read it, from each trainee's ``results.json``:
 
 * ``trainee.html`` -- one trainee's report as the trainee may see it: in an exam (``--exam``) no
-  hint and no expected value (the examiner's ``report.html`` keeps everything);
+  hint, no expected value, and for a check that could not run one generic line instead of its
+  cause (the examiner's ``report.html`` keeps everything);
 * ``class.html`` -- trainees x competencies (acquis / non acquis, points), totals, incomplete
   grades flagged, a link to each trainee's report;
 * ``grades.csv`` -- for a gradebook (Moodle's CSV grade import: an identifier column, here
@@ -76,6 +77,8 @@ def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bo
         message = check.get("public", "") if exam else check["message"]
         if check["status"] == "failed" and exam and not message:
             message = t("not_as_required", lang)
+        if check["status"] == "error" and exam:  # its cause is the examiner's, whatever results.json holds
+            message = t("error_public", lang)
         hint = "" if exam else check.get("hint", "")
         name = check["id"] + (f" ({t('manual', lang)})" if check.get("kind") == "manual" else "")
         if check.get("title"):

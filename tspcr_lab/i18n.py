@@ -10,6 +10,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "found_only": {"fr": "{what} : non conforme (trouvé {found})", "en": "{what}: not as required (found {found})"},
     "not_as_required": {"fr": "non conforme", "en": "not as required"},
     "nothing": {"fr": "rien", "en": "nothing"},
+    # What a trainee reads of a check that could not run (an error): never its technical cause.
+    "error_public": {"fr": "cette vérification n'a pas pu être exécutée : elle n'est pas comptée contre vous ; "
+                           "l'examinateur en a le détail",
+                     "en": "this check could not run: not counted against you; the examiner has the details"},
+    # What the examiner reads of a check whose own code failed (not the trainee's work).
+    "check_bug": {"fr": "la vérification elle-même a échoué : {cause}", "en": "the check itself failed: {cause}"},
+    "raised_at": {"fr": "levée en {file}:{line} dans {function}", "en": "raised at {file}:{line} in {function}"},
+    "not_a_file": {"fr": "{path} n'est pas un fichier ordinaire : c'est {kind}",
+                   "en": "{path} is not a regular file: it is {kind}"},
+    "file_denied": {"fr": "{path} ne peut pas être lu : permission refusée", "en": "{path} cannot be read: permission denied"},
     "pending": {"fr": "à évaluer", "en": "to be marked"},
     "manual": {"fr": "manuel", "en": "manual"},
     "manual_items": {"fr": "Critères évalués par l'examinateur", "en": "Items marked by the examiner"},
@@ -44,6 +54,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_written": {"fr": "Rapport : {path}", "en": "Report: {path}"},
     "all_passed": {"fr": "Toutes les vérifications sont réussies.", "en": "Every check passed."},
 }
+
+
+# What ``stat -c %F`` calls a path, as a sentence says it.
+FILE_KINDS: dict[str, dict[str, str]] = {
+    "directory": {"fr": "un dossier", "en": "a directory"},
+    "fifo": {"fr": "un tube nommé (fifo)", "en": "a named pipe (fifo)"},
+    "socket": {"fr": "une socket", "en": "a socket"},
+    "character special file": {"fr": "un périphérique caractère", "en": "a character device"},
+    "block special file": {"fr": "un périphérique bloc", "en": "a block device"},
+}
+
+
+def file_kind(kind: str, lang: str) -> str:
+    """``"directory"`` -> "un dossier" / "a directory"; an unknown kind is shown as it is."""
+    texts = FILE_KINDS.get(kind.strip().lower())
+    if texts is None:
+        return f"« {kind} »" if lang == "fr" else f"'{kind}'"
+    return texts.get(lang) or texts["en"]
 
 
 def t(key: str, lang: str, **values: object) -> str:

@@ -10,10 +10,13 @@ Fixtures: ``lab`` (the lab file), ``params`` (what the trainee was given), ``exp
 checks expect), ``hosts`` (a handle per host, ``hosts.pc1.run(...)``), ``check`` (expectations
 with messages in the trainee's language), ``lab_context`` (all of it).
 
-Outcomes: *passed*; *failed* (the trainee's work is wrong: a ``CheckFailed`` or a plain
-``assert``); *error* (the check could not run: an ``InfraError`` such as an unreachable host, a
-timeout, the lab not up, or a bug in the check itself), which pytest and its reporters show as an
-error, never as a failure; *skipped*. The competency, points, status, message and evidence of each
+Outcomes (:func:`classify`): *passed*; *failed* (the trainee's work is wrong: a ``CheckFailed``,
+raised through the check API or by a probe that found the work unreadable, or a plain ``assert``
+written in a check module); *error* (the check could not run: an ``InfraError`` such as an
+unreachable host, a timeout, the lab not up, or a bug in the check or the engine, an
+``AssertionError`` raised in tspcr_lab included), which pytest and its reporters show as an
+error, never as a failure; *skipped*. What a trainee reads of an error during an exam is one
+generic line; its cause is for the examiner. The competency, points, status, message and evidence of each
 check go into the report's ``user_properties`` (as junitxml does with markers), from which the
 :class:`~tspcr_lab.reporting.ResultsReporter` builds ``results.json`` and the HTML report's
 additions. Reporters register only when their option is given, and never on xdist workers.
@@ -21,6 +24,8 @@ additions. Reporters register only when their option is given, and never on xdis
 
 from __future__ import annotations
 
+import linecache
+import sysconfig
 import time
 from pathlib import Path
 from typing import Any
@@ -186,30 +191,102 @@ def _marker_values(item: pytest.Item) -> tuple[str, float, bool] | None:
     return code, points, bool(marker.kwargs.get("critical", False))
 
 
-def classify(excinfo: pytest.ExceptionInfo | None, report: pytest.TestReport, when: str, lang: str) -> tuple[str, str, str]:
-    """(status, message, public message) of a finished check. The public message leaves out
-    expected values: it is what a trainee reads of a failed check during an exam."""
+def classify(excinfo: pytest.ExceptionInfo | None, report: pytest.TestReport, when: str, lang: str, *,
+             module: Path | None = None) -> tuple[str, str, str]:
+    """(status, message, public message) of a finished check.
+
+    * ``CheckFailed`` (the check API, or a probe that found the trainee's work unreadable):
+      *failed*, with its finding;
+    * a bare ``AssertionError``: *failed* only when the innermost frame that raised it is in a
+      check module (``module``, the check's own file, or a file of its folder or of ``checks/``);
+      raised anywhere else (the engine, a library) it is a bug: *error*, "the check itself
+      failed", with where it was raised;
+    * anything else (``InfraError``, a bug): *error*.
+
+    The public message is what a trainee reads during an exam: the finding without expected
+    values for a failure, one generic line for an error (never the exception's text).
+    """
     if excinfo is None:
         return ("passed", "", "") if report.passed else ("skipped", "", "")
     exc = excinfo.value
     if report.skipped:
         text = str(getattr(exc, "msg", "") or exc)
         return "skipped", text, text
+    error_public = t("error_public", lang)
     if when != "call":
-        return "error", _one_line(exc), _one_line(exc)
+        return "error", _one_line(exc), error_public
     if isinstance(exc, CheckFailed):
         return "failed", exc.message(lang), exc.public_message(lang) or t("not_as_required", lang)
     if isinstance(exc, (InfraError, UserError)):
-        return "error", _one_line(exc), _one_line(exc)
+        return "error", _one_line(exc), error_public
     if isinstance(exc, AssertionError):
-        return "failed", _one_line(exc) or "assertion failed", t("not_as_required", lang)
-    message = f"the check itself failed: {type(exc).__name__}: {_one_line(exc)}"
-    return "error", message, message
+        where = _raised_at(excinfo)
+        if where is not None and is_check_module(where[0], module):
+            return "failed", _one_line(exc) if str(exc).strip() else "assertion failed", t("not_as_required", lang)
+        cause = f"{type(exc).__name__}" + (f": {_one_line(exc)}" if str(exc).strip() else "")
+        if where is not None:
+            path, line, function = where
+            source = linecache.getline(str(path), line).strip()
+            cause += (f" ({t('raised_at', lang, file=_shown_path(path), line=line, function=function)}"
+                      + (f": {source}" if source else "") + ")")
+        return "error", t("check_bug", lang, cause=cause), error_public
+    return "error", t("check_bug", lang, cause=f"{type(exc).__name__}: {_one_line(exc)}"), error_public
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+ENGINE = Path(__file__).resolve().parent
+
+
+def _library_folders() -> tuple[Path, ...]:
+    """Where Python's standard library and installed packages live (never a check module)."""
+    paths = sysconfig.get_paths()
+    return tuple({Path(paths[key]).resolve() for key in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(key)})
+
+
+def is_check_module(path: Path | str, module: Path | str | None = None) -> bool:
+    """True when ``path`` is a check module: the check's own file ``module``, a file of its folder
+    (``checks/<lab>/``, helpers included) or of the project's ``checks/`` folder; never a file of
+    tspcr_lab itself, of Python or of an installed package."""
+    from .labfile import checks_dir
+
+    if str(path).startswith("<"):  # code compiled from a string, frozen modules
+        return False
+    try:
+        path = Path(path).resolve()
+        module = Path(module).resolve() if module is not None else None
+    except (OSError, ValueError):
+        return False
+    if path == module:
+        return True
+    if path.is_relative_to(ENGINE) or any(path.is_relative_to(folder) for folder in _library_folders()):
+        return False
+    roots = [checks_dir().resolve()] + ([module.parent] if module is not None else [])
+    return any(path.is_relative_to(root) for root in roots)
+
+
+def _raised_at(excinfo: pytest.ExceptionInfo) -> tuple[Path, int, str] | None:
+    """(file, line, function) of the innermost frame of the traceback: where it was raised."""
+    tb = excinfo.tb
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return Path(code.co_filename), tb.tb_lineno, code.co_name
+
+
+def _shown_path(path: Path) -> str:
+    """A path as the examiner reads it: relative to the project when it is inside."""
+    for base in (ENGINE.parent, Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -228,9 +305,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     code, points, critical = values
     lang = item.config.getoption("tspcr_lang")
-    status, message, public = classify(call.excinfo, report, call.when, lang)
+    status, message, public = classify(call.excinfo, report, call.when, lang, module=item.path)
     if marker_error:
-        status, message, public = "error", marker_error, marker_error
+        status, message, public = "error", marker_error, t("error_public", lang)
         report.outcome, report.longrepr = "failed", marker_error
     if status == "error" and call.when == "call":
         # Not the trainee's failure: pytest, junitxml and pytest-html all show it as an error.

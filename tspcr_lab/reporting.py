@@ -64,7 +64,8 @@ class ResultsReporter:
             critical=bool(props["critical"]),
             status=props["status"],
             message=props["message"],
-            public=props.get("public", ""),
+            # An error's cause is the examiner's: a trainee reads one generic line.
+            public=t("error_public", self.lang) if props["status"] == ERROR else props.get("public", ""),
             duration=report.duration,
             evidence=props.get("evidence", []),
         )
@@ -75,6 +76,7 @@ class ResultsReporter:
             self.results[report.nodeid] = CheckResult(
                 id=report.nodeid, name=report.nodeid, competency="", points=0.0, critical=False,
                 status=ERROR, message=f"could not load checks: {text[-1] if text else 'error'}",
+                public=t("error_public", self.lang),
             )
 
     # -- what it means ---------------------------------------------------------------------------

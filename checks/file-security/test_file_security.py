@@ -135,6 +135,15 @@ def scratch(host, path: str):
             host.deadline = saved
 
 
+def _gone(host, login: str) -> list[tuple[str, str]]:
+    """A user of the matrix whose account was removed (their outcomes are then missing): the
+    trainee's work, listed with the other discrepancies; [] when the account exists."""
+    if host.run("id -u -- %s", login).rc == 0:
+        return []
+    return [(f"le compte {login} de la matrice n'existe plus sur srv1 (il ne fallait pas le supprimer)",
+             f"account {login} of the matrix no longer exists on srv1 (it was not to be removed)")]
+
+
 def _outcomes(output: str) -> dict[str, str]:
     found = {}
     for line in output.splitlines():
@@ -234,7 +243,9 @@ def test_access(folder, hosts, expected, check):
             raise ProbeError(f"srv1: could not create the check's documents in {path}: {made.stderr.strip()}")
         for i, login in enumerate(logins):
             result = srv.run_as(login, "sh -c %s sh %s %s %s", TRY_FOLDER, path, prefix, i)
-            problems += _discrepancies(login, levels[login], _outcomes(result.stdout), FOLDER_OPERATIONS)
+            found = _outcomes(result.stdout)
+            gone = [] if found else _gone(srv, login)
+            problems += gone or _discrepancies(login, levels[login], found, FOLDER_OPERATIONS)
     label = _label(folder, expected)
     _fail(check, problems, fr=f"les accès au dossier {label} diffèrent de la matrice",
           en=f"access to folder {label} differs from the matrix")
@@ -264,6 +275,8 @@ def test_inheritance(folder, hosts, expected, check):
     problems: list[tuple[str, str]] = []
     with scratch(srv, path) as prefix:
         made = srv.run_as(creator, "sh -c %s sh %s %s", CREATE_INHERITED, path, prefix)
+        _fail(check, [] if made.rc == 0 else _gone(srv, creator), fr=f"héritage des droits non vérifiable dans {label}",
+              en=f"inherited rights cannot be verified in {label}")
         check.that(made.rc == 0,
                    fr=f"{creator}, autorisé en écriture, n'a pas pu créer un sous-dossier et un fichier dans {label}",
                    en=f"{creator}, allowed to write, could not create a sub-folder and a file in {label}")
@@ -295,6 +308,8 @@ def test_inheritance(folder, hosts, expected, check):
             if login == creator:
                 continue
             result = srv.run_as(login, "sh -c %s sh %s %s %s", TRY_INHERITED, path, prefix, i)
-            problems += _discrepancies(login, levels[login], _outcomes(result.stdout), INHERITED_OPERATIONS)
+            found = _outcomes(result.stdout)
+            gone = [] if found else _gone(srv, login)
+            problems += gone or _discrepancies(login, levels[login], found, INHERITED_OPERATIONS)
     _fail(check, problems, fr=f"héritage des droits incohérent dans {label}",
           en=f"inherited rights in {label} are inconsistent")

@@ -6,6 +6,9 @@ open the mailbox over IMAPS and authenticate on submission after STARTTLS, from 
 certificate verified against pc1's trust store; the test message is looked for in the recipient's
 inbox over IMAP (read-only, headers only). Passwords travel in the environment of the command
 and are masked in the evidence. Checks only read: nothing is left on the hosts.
+
+A configuration the client cannot read (a directory where a file goes, a file its user may not
+read, lines NeoMutt rejects) is the trainee's work: a failure that says so, never an error.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 
 import pytest
 
-from tspcr_lab.errors import InfraError
+from tspcr_lab.errors import InfraError, hide
 from tspcr_lab.probes import FileContent
 from tspcr_lab.probes.mail import (
     AbookContacts,
@@ -33,7 +36,10 @@ from tspcr_lab.probes.mail import (
     thunderbird_account,
 )
 
-NEOMUTT_RC = (".neomuttrc", ".config/neomutt/neomuttrc", ".neomutt/neomuttrc", ".muttrc", ".mutt/muttrc")
+# Where NeoMutt looks for the user's rc file, in its order (its find_cfg: $XDG_CONFIG_HOME, which
+# is ~/.config in the probe's clean environment, then the home); it reads the first that exists.
+NEOMUTT_RC = tuple(f"{folder}{name}" for folder in (".config/neomutt/", ".config/mutt/", ".neomutt/", ".mutt/", ".")
+                   for name in ("neomuttrc", "muttrc"))
 
 # Run on a lab host with python3: log in to IMAP or SMTP the way a client configured with these
 # settings does; the password comes from the environment (MAIL_PASSWORD). Prints one JSON line:
@@ -112,7 +118,8 @@ def remote_login(host, protocol: str, server: str, port: int, security: str, use
     try:
         return json.loads(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise InfraError(f"{host.name}: the {protocol} login test did not run (rc={result.rc}: {result.stderr.strip()[-200:]})") from None
+        detail = hide(result.stderr.strip()[-200:], (password,))
+        raise InfraError(f"{host.name}: the {protocol} login test did not run (rc={result.rc}: {detail})") from None
 
 
 # -- Reading the client's configuration --------------------------------------------------------
@@ -133,14 +140,31 @@ def thunderbird_profile(host, expected, check) -> str:
 
 
 def neomutt_rc(host, expected, check) -> str:
+    """The rc file NeoMutt reads: the first of its candidates that exists (NeoMutt takes it even
+    when it is a directory, and then reads none); a failure when there is none, or when it is not
+    a file."""
     home = expected["home"]
     candidates = [f"{home}/{rc}" for rc in NEOMUTT_RC]
-    found = host.run("for f in " + " ".join(["%s"] * len(candidates)) + '; do test -f "$f" && echo "$f"; done; true',
-                     *candidates).stdout.split("\n")
-    found = [f for f in found if f]
+    found = host.run("for f in " + " ".join(["%s"] * len(candidates))
+                     + '; do if test -f "$f"; then echo "file $f"; elif test -e "$f"; then echo "other $f"; fi; done; true',
+                     *candidates).stdout.splitlines()
+    found = [line.split(" ", 1) for line in found if " " in line]
     check.that(found, fr=f"pas de configuration NeoMutt pour {expected['login']} (~/.neomuttrc n'existe pas)",
                en=f"no NeoMutt configuration for {expected['login']} (~/.neomuttrc does not exist)")
-    return found[0]
+    kind, path = found[0]
+    check.that(kind == "file", fr=f"{path} n'est pas un fichier ordinaire (un dossier ?) : NeoMutt ne peut pas le lire",
+               en=f"{path} is not a regular file (a directory?): NeoMutt cannot read it")
+    return path
+
+
+def neomutt_settings(host, expected, check):
+    """NeoMutt's effective settings for the user; a failure when NeoMutt cannot read their rc file."""
+    path = neomutt_rc(host, expected, check)
+    settings = host.probe(NeomuttSettings, expected["login"])
+    reason = settings.unreadable(path)
+    check.that(reason is None, fr=f"NeoMutt ne peut pas lire {path} ({reason}) : aucun de ses réglages ne s'applique",
+               en=f"NeoMutt cannot read {path} ({reason}): none of its settings apply")
+    return settings
 
 
 def client_account(hosts, expected, check) -> MailAccount:
@@ -155,8 +179,15 @@ def client_account(hosts, expected, check) -> MailAccount:
         check.that(account is not None, fr=f"aucun compte de messagerie dans {profile}/prefs.js",
                    en=f"no mail account in {profile}/prefs.js")
         return account
-    neomutt_rc(pc, expected, check)
-    return neomutt_account(pc.probe(NeomuttSettings, expected["login"]))
+    return neomutt_account(neomutt_settings(pc, expected, check))
+
+
+def reported(account: MailAccount, fr: str, en: str) -> dict[str, str]:
+    """What is compared, with what the client said about its configuration when it complained."""
+    if not account.problems:
+        return {"fr": fr, "en": en}
+    said = " ; ".join(account.problems[:3])
+    return {"fr": f"{fr} (NeoMutt signale : {said})", "en": f"{en} (NeoMutt reports: {said})"}
 
 
 def incoming_text(a: dict) -> str:
@@ -176,8 +207,8 @@ def test_incoming_server(hosts, expected, check):
     want = {"type": "imap", "host": expected["mail_server"], "port": expected["imap_port"], "security": "ssl/tls",
             "user": expected["login"]}
     check.equal(incoming_text(account.incoming()), incoming_text(want),
-                fr="serveur de réception (type serveur:port, sécurité, identifiant)",
-                en="incoming server (type server:port, security, user name)")
+                **reported(account, fr="serveur de réception (type serveur:port, sécurité, identifiant)",
+                           en="incoming server (type server:port, security, user name)"))
 
 
 @pytest.mark.competency("010", points=2)
@@ -187,8 +218,8 @@ def test_outgoing_server(hosts, expected, check):
     want = {"host": expected["mail_server"], "port": expected["smtp_port"], "security": "starttls",
             "auth": "password", "user": expected["login"]}
     check.equal(outgoing_text(account.outgoing()), outgoing_text(want),
-                fr="serveur d'envoi (serveur:port, sécurité, authentification, identifiant)",
-                en="outgoing server (server:port, security, authentication, user name)")
+                **reported(account, fr="serveur d'envoi (serveur:port, sécurité, authentification, identifiant)",
+                           en="outgoing server (server:port, security, authentication, user name)"))
 
 
 @pytest.mark.competency("010", points=1)
@@ -197,7 +228,7 @@ def test_identity(hosts, expected, check):
     account = client_account(hosts, expected, check)
     found = email.utils.formataddr((account.full_name or "", account.email or "")) if account.email else account.full_name
     check.equal(found, email.utils.formataddr((expected["full_name"], expected["email"])),
-                fr="identité de l'expéditeur (nom <adresse>)", en="sender identity (name <address>)")
+                **reported(account, fr="identité de l'expéditeur (nom <adresse>)", en="sender identity (name <address>)"))
 
 
 def _login_or_fail(hosts, expected, check, protocol: str, server: str | None, port: int | None, security: str | None,
@@ -205,6 +236,10 @@ def _login_or_fail(hosts, expected, check, protocol: str, server: str | None, po
     what = {"imap": ("réception (IMAP)", "incoming (IMAP)"), "smtp": ("envoi (SMTP)", "outgoing (SMTP)")}[protocol]
     check.that(server and port and user, fr=f"serveur de {what[0]} incomplet dans le client : serveur, port ou identifiant manquant",
                en=f"{what[1]} server incomplete in the client: server, port or user name missing")
+    number = int(port) if str(port).isdigit() else 0  # what a client's file holds may be anything
+    check.that(0 < number < 65536, fr=f"port du serveur de {what[0]} invalide dans le client : {port}",
+               en=f"invalid {what[1]} server port in the client: {port}")
+    port = number
     result = remote_login(hosts.pc1, protocol, server, port, security or "none", user, password)
     if not result["ok"] and result.get("network") and (server, port) == want:
         # The right server and port do not answer: the lab's server, not the trainee's settings.
@@ -304,7 +339,7 @@ def test_test_message_delivered(hosts, expected, check):
                                 expected["mail_server"], expected["recipient_login"], secrets=(password,))
         if result.rc != 0:  # the lab's own mailbox cannot be read: the server is broken, not the trainee's work
             raise InfraError(f"srv1: cannot read {expected['test_recipient']}'s inbox over IMAP: "
-                             f"{(result.stderr.strip().splitlines() or ['?'])[-1]}")
+                             f"{hide((result.stderr.strip().splitlines() or ['?'])[-1], (password,))}")
         messages = json.loads(result.stdout)
         matching = [m for m in messages if [s.strip() for s in _header(m, "Subject")] == [subject]]
         if matching:

@@ -28,7 +28,8 @@ import secrets
 import pytest
 
 from tspcr_lab.errors import InfraError
-from tspcr_lab.probes import FileContent, FileInfo, Groups, ListeningSockets, Users
+from tspcr_lab.probes import FileInfo, Groups, ListeningSockets, ServiceAtBoot, Users
+from tspcr_lab.probes.system import VIRTUAL_BOOT_SERVICES
 from tspcr_lab.probes.samba import SambaAccounts, SambaConfig, SmbClient, SmbShares, split_list
 
 DEPARTMENTS = ["dept1", "dept2"]
@@ -141,15 +142,24 @@ def share_path(config, share: str, fallback: str) -> str:
 @pytest.mark.competency("033", points=2, critical=True)
 def test_smb_service(hosts, expected, check):
     """smbd listens on srv1, starts at boot, and offers the expected shares (and not the temporary
-    one) to a user who logs in from pc1."""
+    one) to a user who logs in from pc1.
+
+    "Starts at boot" is judged the way the host boots (:class:`ServiceAtBoot`): on a virtual lab
+    host, /etc/tspcr-lab/boot-services lists smbd (that file is how such a host starts its
+    services); on a real Debian station, smbd is enabled in systemd (``systemctl is-enabled smbd``,
+    not masked) or by sysvinit links (``/etc/rc2.d/S??smbd``, ``update-rc.d smbd enable``)."""
     still_booting(hosts.srv1)  # just rebooted: smbd starts after sshd
     listening = hosts.srv1.probe(ListeningSockets)
     check.that(any(s.proto == "tcp" and s.port == 445 for s in listening),
                fr="srv1 n'écoute pas sur le port TCP 445 (SMB) : smbd n'est pas démarré (service smbd start)",
                en="srv1 does not listen on TCP port 445 (SMB): smbd is not running (service smbd start)")
-    boot = (hosts.srv1.probe(FileContent, "/etc/tspcr-lab/boot-services") or "").split()
-    check.that("smbd" in boot, fr="smbd n'est plus lancé au démarrage de srv1 (/etc/tspcr-lab/boot-services)",
-               en="smbd is no longer started at srv1's boot (/etc/tspcr-lab/boot-services)")
+    boot = hosts.srv1.probe(ServiceAtBoot, "smbd")
+    if boot.virtual:
+        check.that(boot.enabled, fr=f"smbd n'est plus lancé au démarrage de srv1 ({VIRTUAL_BOOT_SERVICES} ne le cite plus)",
+                   en=f"smbd is no longer started at srv1's boot ({VIRTUAL_BOOT_SERVICES} no longer lists it)")
+    else:
+        check.that(boot.enabled, fr=f"smbd ne démarrera pas avec srv1 ({boot.evidence()}) : systemctl enable smbd",
+                   en=f"smbd will not start when srv1 boots ({boot.evidence()}): systemctl enable smbd")
     server = expected["server"]
     listing = None
     for slot in USERS:

@@ -157,6 +157,13 @@ def test_skeleton(hosts, expected, check):
     """An account created now with useradd -m receives the file (with its line) and the folder."""
     file, folder, line = expected["skel_file"], expected["skel_dir"], expected["skel_line"]
     account = hosts.pc1.probe(SkeletonTrial, file)
+    check.that(
+        not account.error,
+        fr=f"« useradd -m » ne peut plus créer de compte sur pc1 ({account.error}) : la configuration des nouveaux "
+           f"comptes (/etc/login.defs, /etc/default/useradd) est cassée",
+        en=f"'useradd -m' can no longer create an account on pc1 ({account.error}): the configuration of new "
+           f"accounts (/etc/login.defs, /etc/default/useradd) is broken",
+    )
     received = sorted(account.entries)
     entry = account.entries.get(file)
     check.that(

@@ -24,7 +24,8 @@ class Recorded:
         self.runs: dict[str, dict[str, Any]] = json.loads((self.path / "runs.json").read_text())
 
     def text(self, name: str) -> str:
-        return (self.path / name).read_text()
+        """A recorded file as a transport gives it: UTF-8, other bytes replaced (U+FFFD)."""
+        return (self.path / name).read_bytes().decode("utf-8", "replace")
 
     def result(self, name: str, command: str | None = None) -> CommandResult:
         run = self.runs[name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
+from html import escape
 
 from tspcr_lab.classes import Trainee
 from tspcr_lab.classreport import class_html, grades_csv, junit_xml, trainee_html
@@ -66,3 +67,16 @@ def test_exam_view_hides_expected_values_and_hints():
     assert "10.0.0.1/24" not in exam and "utilisez ip addr" not in exam and "non conforme (trouvé rien)" in exam
     assert "10.0.0.1/24" in practice and "utilisez ip addr" in practice
     assert HOSTILE not in exam and HOSTILE not in practice
+
+
+def test_exam_view_of_an_error_is_one_generic_line():
+    """What a check that could not run shows a trainee in an exam: never its cause (a host, an
+    address, a command), whatever results.json holds in ``public``."""
+    data = results(9.0, complete=False)
+    data["checks"][1]["public"] = "pc1: `PASSWD=x smbclient` did not finish"  # written by an older version
+    for lang, generic in (("fr", "cette vérification n'a pas pu être exécutée : elle n'est pas comptée contre vous ; "
+                                 "l'examinateur en a le détail"),
+                          ("en", "this check could not run: not counted against you; the examiner has the details")):
+        exam = trainee_html(data, "Plan IP", lang, exam=True)
+        assert escape(generic) in exam and "unreachable" not in exam and "smbclient" not in exam
+    assert "pc1: unreachable" in trainee_html(data, "Plan IP", "fr", exam=False)  # self-check: the cause

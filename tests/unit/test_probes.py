@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import shlex
 import subprocess
 
 import pytest
 
-from tspcr_lab.errors import ProbeError
+from tspcr_lab.errors import CheckFailed, ProbeError, UnreadableFile
 from tspcr_lab.host import Host
 from tspcr_lab.probes import (
     Address,
@@ -207,7 +208,8 @@ def test_neighbors_quoting_and_bad_output():
 def test_resolver():
     config = replay(Resolver(), "resolver")
     assert Resolver().command() == (
-        "if test -e /etc/resolv.conf; then cat -- /etc/resolv.conf; else (exit 3); fi"
+        "if test -f /etc/resolv.conf; then cat -- /etc/resolv.conf; elif test -e /etc/resolv.conf;"
+        " then LC_ALL=C stat -L -c %F -- /etc/resolv.conf; (exit 4); else (exit 3); fi"
     )
     # " nameserver 10.9.9.9" (leading blank) and "not-an-address" are ignored, as glibc does.
     assert config == ResolverConfig(
@@ -226,8 +228,14 @@ def test_resolver_missing_file_is_empty():
     assert replay(probe, "resolver-missing") == ResolverConfig([], [], None)
 
 
-def test_resolver_unreadable_file_is_probe_error():
-    parse_error(Resolver(), "", rc=1, stderr="cat: /etc/resolv.conf: Permission denied")
+def test_resolver_unreadable_file_is_the_trainees_failure():
+    # A resolv.conf the trainee made a directory, or unreadable: a finding, not an error.
+    with pytest.raises(UnreadableFile, match="is not a regular file: it is a directory") as info:
+        fake(Resolver(), "directory\n", rc=4)
+    assert isinstance(info.value, CheckFailed) and not isinstance(info.value, ProbeError)
+    with pytest.raises(UnreadableFile, match="permission denied"):
+        fake(Resolver(), "", rc=1, stderr="cat: /etc/resolv.conf: Permission denied")
+    parse_error(Resolver(), "", rc=1, stderr="cat: /etc/resolv.conf: Input/output error")
 
 
 def test_parse_resolv_conf_rules():
@@ -453,7 +461,9 @@ def test_file_content_quoting():
     command = FileContent(AWKWARD_PATH).command()
     path = AWKWARD_PATH
     assert shell_words(command) == [
-        "if", "test", "-e", path, ";", "then", "cat", "--", path, ";", "else", "(", "exit", "3", ");", "fi",
+        "if", "test", "-f", path, ";", "then", "cat", "--", path, ";",
+        "elif", "test", "-e", path, ";", "then", "LC_ALL=C", "stat", "-L", "-c", "%", "F", "--", path, ";",  # shlex cuts %F
+        "(", "exit", "4", ");", "else", "(", "exit", "3", ");", "fi",
     ]
 
 
@@ -468,15 +478,54 @@ def test_file_content_missing_is_none():
 
 
 @pytest.mark.parametrize(
-    "name, path, text",
+    "name, path, reason, fr, en",
     [
-        ("file-content-denied", "a b;c.txt", "Permission denied"),
-        ("file-content-directory", "sub dir", "Is a directory"),
+        ("file-content-denied", "a b;c.txt", "permission denied", "ne peut pas être lu : permission refusée",
+         "cannot be read: permission denied"),
+        ("file-content-directory", "sub dir", "directory", "n'est pas un fichier ordinaire : c'est un dossier",
+         "is not a regular file: it is a directory"),
+        ("file-content-fifo", "fifo", "fifo", "c'est un tube nommé (fifo)", "it is a named pipe (fifo)"),
     ],
 )
-def test_file_content_unreadable_is_probe_error(name, path, text):
-    with pytest.raises(ProbeError, match=text):
-        replay(FileContent(f"/tmp/probe-rec.pHYz/files/{path}"), name)
+def test_file_content_unreadable_is_the_trainees_failure(name, path, reason, fr, en):
+    """A path the trainee's work made unreadable (a directory, a fifo where the file goes, a file
+    that may not be read) is a failure that says so, in both languages; not a ProbeError."""
+    full = f"/tmp/probe-rec.pHYz/files/{path}"
+    with pytest.raises(UnreadableFile) as info:
+        replay(FileContent(full), name)
+    found = info.value
+    assert isinstance(found, CheckFailed) and not isinstance(found, ProbeError)
+    assert (found.path, found.reason) == (full, reason)
+    assert found.message("fr") == f"{full} {fr}" if reason == "permission denied" else fr in found.message("fr")
+    assert en in found.message("en") and full in found.message("en")
+    assert found.public_message("en") == found.message("en")  # no expected value in it: exam-safe
+
+
+def test_file_content_other_failures_are_probe_errors():
+    parse_error(FileContent("/x"), "", rc=1, stderr="cat: /x: Input/output error")
+    parse_error(FileContent("/x"), "", rc=127, stderr="sh: 1: cat: not found")
+
+
+def test_file_content_never_opens_a_fifo(tmp_path):
+    """A fifo where a file was expected would block cat until the check's time is up."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(UnreadableFile, match="fifo"):
+        FileContent(str(fifo)).evaluate(sh(FileContent(str(fifo))))
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(UnreadableFile, match="directory"):
+        FileContent(str(tmp_path / "dir")).evaluate(sh(FileContent(str(tmp_path / "dir"))))
+
+
+
+def test_file_content_not_utf8_is_text(tmp_path):
+    """Bytes that are not UTF-8 (a file saved in Latin-1) come back replaced, for the check to
+    judge the text, never as an exception."""
+    from tspcr_lab.transport.local import LocalTransport
+
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"nom = Ren\xe9\n")
+    assert Host("pc1", LocalTransport("pc1")).probe(FileContent, str(path)) == "nom = Ren\ufffd\n"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tspcr_lab.errors import ProbeError
+from tspcr_lab.errors import CheckFailed, ProbeError
+from tspcr_lab.expect import Check
 from tspcr_lab.probes.mail import (
     AbookContacts,
     Contact,
@@ -23,7 +24,7 @@ from tspcr_lab.probes.mail import (
     parse_vcards,
     thunderbird_account,
 )
-from tspcr_lab.transport.base import CommandResult
+from tspcr_lab.transport.base import CommandResult, Transport
 
 from .recorded_runs import Recorded
 
@@ -193,3 +194,155 @@ def test_mail_urls_and_paths():
     assert expand_path("~/.neomutt/aliases", "/home/jo") == "/home/jo/.neomutt/aliases"
     assert expand_path("$HOME/a", "/home/jo") == "/home/jo/a"
     assert expand_path("aliases", "/home/jo") == "/home/jo/aliases"
+
+
+# -- NeoMutt on broken configurations (recorded: see recorded/mail/README.txt) ----------------------
+
+RC = "/home/lrousseau/.neomuttrc"
+
+
+def test_neomutt_says_what_it_cannot_read():
+    """A directory or an unreadable file where ~/.neomuttrc goes: NeoMutt exits 0 with its
+    defaults, after one line that says why; the probe keeps it, it does not fail."""
+    directory = replay(NeomuttSettings("lrousseau"), "neomutt-D-rc-directory")
+    assert directory.errors == [f"{RC}: Invalid argument"] and directory.unreadable(RC) == "Invalid argument"
+    assert neomutt_account(directory).incoming_host is None  # none of the user's settings applied
+    unreadable = replay(NeomuttSettings("lrousseau"), "neomutt-D-rc-unreadable")
+    assert unreadable.unreadable(RC) == "Permission denied"
+    solved = replay(NeomuttSettings("lrousseau"), "neomutt-D")
+    assert solved.errors == [] and solved.unreadable(RC) is None
+
+
+def test_neomutt_lines_it_rejects_are_kept_and_the_rest_applies():
+    for name, error in (("neomutt-D-rc-unknown-command", f"Error in {RC}, line 4: sett: unknown command"),
+                        ("neomutt-D-rc-stray-quote", f"Error in {RC}, line 5: noublie pas: unknown command"),
+                        ("neomutt-D-source-directory",
+                         f"Error in {RC}, line 12: source: file /home/lrousseau/.neomutt/aliases could not be sourced")):
+        settings = replay(NeomuttSettings("lrousseau"), name)
+        assert settings.errors == [error, f"source: errors in {RC}"] and settings.unreadable(RC) is None
+        account = neomutt_account(settings)
+        assert account.incoming_host == "mail.cabinet-moreau.lan" and account.problems == tuple(settings.errors)
+
+
+def test_neomutt_output_that_is_not_utf8_is_read():
+    account = neomutt_account(replay(NeomuttSettings("lrousseau"), "neomutt-D-rc-not-utf8"))
+    assert account.full_name == "Lou\ufffds Rousseau"  # the identity check then says what it found
+
+
+def test_neomutt_error_lines_quoting_the_user_never_break_the_parser():
+    dump = REC.text("neomutt-D.out")
+    settings = NeomuttSettings("u").evaluate(CommandResult("", 0, 'Error in /h/.neomuttrc, line 2: "it\'s: unknown\n' + dump, ""))
+    assert settings.errors == ['Error in /h/.neomuttrc, line 2: "it\'s: unknown'] and "smtp_url" in settings
+
+
+# -- the mail-client checks on those outputs --------------------------------------------------------
+
+def _mail_checks():
+    import importlib.util
+
+    from tspcr_lab.labfile import checks_dir
+
+    spec = importlib.util.spec_from_file_location("mail_client_checks", checks_dir() / "mail-client" / "test_mail_client.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXPECTED = {"home": "/home/lrousseau", "login": "lrousseau", "client": "neomutt",
+            "mail_server": "mail.cabinet-moreau.lan", "imap_port": 993, "smtp_port": 587}
+
+
+class Pc1(Transport):
+    """pc1 as recorded: the rc files found (the check's own listing: "file PATH" or "other PATH"
+    per existing candidate), NeoMutt's dump, file contents."""
+
+    def __init__(self, rc_kind: str, dump: str, files: dict[str, CommandResult] | None = None, listing: str = ""):
+        self.listing = listing or f"{rc_kind} {RC}\n"
+        self.dump, self.files = dump, files or {}
+
+    def run(self, command, timeout):
+        if command.startswith("for f in"):
+            return CommandResult(command, 0, self.listing, "", host="pc1")
+        if command == NeomuttSettings("lrousseau").command():
+            return REC.result(self.dump)
+        return self.files[command]
+
+
+def _pc1(rc_kind: str, dump: str, files=None, listing: str = ""):
+    from tspcr_lab.host import Host
+
+    return Host("pc1", Pc1(rc_kind, dump, files, listing))
+
+
+def test_checks_look_for_the_rc_file_where_neomutt_does():
+    """NeoMutt reads the first rc file that exists, ~/.config/neomutt/neomuttrc before ~/.neomuttrc:
+    recorded with that one a directory and a good ~/.neomuttrc, NeoMutt read neither."""
+    checks = _mail_checks()
+    assert checks.NEOMUTT_RC[0] == ".config/neomutt/neomuttrc" and checks.NEOMUTT_RC[-2:] == (".neomuttrc", ".muttrc")
+    xdg = "/home/lrousseau/.config/neomutt/neomuttrc"
+    assert replay(NeomuttSettings("lrousseau"), "neomutt-D-xdg-directory").unreadable(xdg) == "Invalid argument"
+    host = _pc1("", "neomutt-D-xdg-directory", listing=f"other {xdg}\nfile {RC}\n")
+    with pytest.raises(CheckFailed, match="config/neomutt/neomuttrc is not a regular file"):
+        checks.neomutt_settings(host, EXPECTED, Check("en"))
+    # The listing the check runs names the candidates in that order.
+    command = _Recorder()
+    with pytest.raises(CheckFailed):
+        checks.neomutt_rc(command.host, EXPECTED, Check("en"))
+    assert command.lines[0].index("/.config/neomutt/neomuttrc") < command.lines[0].index("/.neomuttrc ")
+
+
+class _Recorder(Transport):
+    """Records the commands it is given; nothing exists."""
+
+    def __init__(self):
+        from tspcr_lab.host import Host
+
+        self.lines, self.host = [], Host("pc1", self)
+
+    def run(self, command, timeout):
+        self.lines.append(command)
+        return CommandResult(command, 0, "", "", host="pc1")
+
+
+def test_checks_fail_a_directory_instead_of_the_muttrc():
+    checks = _mail_checks()
+    with pytest.raises(CheckFailed) as info:
+        checks.neomutt_settings(_pc1("other", "neomutt-D-rc-directory"), EXPECTED, Check("en"))
+    assert info.value.message("en") == f"{RC} is not a regular file (a directory?): NeoMutt cannot read it"
+    assert "n'est pas un fichier ordinaire" in info.value.message("fr")
+
+
+def test_checks_fail_a_muttrc_neomutt_cannot_read():
+    checks = _mail_checks()
+    with pytest.raises(CheckFailed) as info:
+        checks.neomutt_settings(_pc1("file", "neomutt-D-rc-unreadable"), EXPECTED, Check("en"))
+    assert info.value.message("en") == f"NeoMutt cannot read {RC} (Permission denied): none of its settings apply"
+
+
+def test_checks_judge_what_neomutt_applied_and_quote_what_it_rejected():
+    checks = _mail_checks()
+
+    class Hosts:
+        pc1 = _pc1("file", "neomutt-D-rc-unknown-command")
+
+    checks.test_incoming_server(Hosts, EXPECTED, Check("en"))  # the account itself is right
+    with pytest.raises(CheckFailed) as info:
+        checks.test_identity(Hosts, {**EXPECTED, "full_name": "Louise Rousseau", "email": "louise@x.lan"}, Check("en"))
+    assert f"(NeoMutt reports: Error in {RC}, line 4: sett: unknown command" in info.value.message("en")
+
+
+def test_checks_fail_an_address_book_that_is_a_directory():
+    """~/.neomuttrc sources ~/.neomutt/aliases, which is a directory: the trainee's failure."""
+    from tspcr_lab.probes import FileContent
+
+    aliases = "/home/lrousseau/.neomutt/aliases"
+    files = {FileContent(RC).command(): CommandResult(FileContent(RC).command(), 0, text("neomuttrc"), ""),
+             FileContent(aliases).command(): CommandResult(FileContent(aliases).command(), 4, "directory\n", "")}
+
+    class Hosts:
+        pc1 = _pc1("file", "neomutt-D-source-directory", files)
+
+    with pytest.raises(CheckFailed) as info:
+        checks = _mail_checks()
+        checks.test_address_book_imported(Hosts, {**EXPECTED, "contacts": []}, Check("en"))
+    assert info.value.message("en") == f"{aliases} is not a regular file: it is a directory"

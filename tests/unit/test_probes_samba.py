@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from tspcr_lab.errors import ProbeError
+from tspcr_lab.errors import BrokenWork, CheckFailed, ProbeError
 from tspcr_lab.probes.samba import (
     SambaAccount,
     SambaAccounts,
@@ -103,6 +103,18 @@ def test_pdbedit_empty_and_garbage():
         fake(SambaAccounts(), "---------------\nUnix username:        x\nAccount Flags:        U\n")
     with pytest.raises(ProbeError, match="SambaAccounts"):
         fake(SambaAccounts(), "", rc=1, stderr="Failed to load passdb")
+
+
+def test_pdbedit_stopped_by_the_trainees_smb_conf_is_a_failure():
+    """smb.conf names a passdb backend that does not exist (recorded): the trainee's work, a
+    finding in both languages, not an error."""
+    with pytest.raises(BrokenWork) as info:
+        replay(SambaAccounts(), "pdbedit-bad-backend")
+    found = info.value
+    assert isinstance(found, CheckFailed) and not isinstance(found, ProbeError)
+    assert found.message("en") == ("pdbedit cannot open the Samba accounts: 'No builtin nor plugin backend for "
+                                   "smbpasswd-file found Can't initialize passdb backend.' (smb.conf's passdb backend option?)")
+    assert "passdb backend de smb.conf" in found.message("fr") and found.public_message("fr") == found.message("fr")
 
 
 # -- smbclient ----------------------------------------------------------------------------------

@@ -85,11 +85,21 @@ def test_skeleton_trials():
     assert "A-LIRE.txt" not in missing.entries and "Scans" in missing.entries and missing.file is None
 
 
+def test_useradd_refusing_is_a_finding_not_an_error():
+    """useradd itself refusing (the host's account defaults, which the trainee edits) is returned
+    for the check to judge; recorded with a login.defs whose UID range is empty."""
+    refused = skeleton("skel-useradd-fails")
+    assert refused == NewAccount(entries={}, file=None,
+                                 error="useradd: Invalid configuration: UID_MIN (60000), UID_MAX (1000); "
+                                       "useradd: can't create user")
+
+
 def test_skeleton_trial_failure_is_a_probe_error():
+    """The trial around useradd not working (a mount refused...) says nothing of the trainee's work."""
     probe = SkeletonTrial("A-LIRE.txt")
     with pytest.raises(ProbeError) as info:
-        probe.evaluate(CommandResult(probe.command(), 4, "", "useradd: user 'tspcr-skel-probe' already exists\n"))
-    assert "already exists" in str(info.value) and "\n" not in str(info.value)
+        probe.evaluate(CommandResult(probe.command(), 32, "", "mount: /tmp: permission denied.\n"))
+    assert "permission denied" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(ProbeError):
         probe.evaluate(CommandResult(probe.command(), 0, "garbage\n", ""))
 

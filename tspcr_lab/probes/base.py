@@ -3,9 +3,14 @@
 A probe never changes the host: it only reads. ``command()`` returns a complete shell line whose
 arguments are quoted with :func:`shlex.quote`; ``process(stdout)`` turns the output into Python
 values. A non-zero exit code outside ``ok_codes`` goes to ``failed(result)``, which by default
-raises :class:`~tspcr_lab.errors.ProbeError` (an infrastructure error, not the trainee's fault).
+raises :class:`~tspcr_lab.errors.ProbeError` (an infrastructure error, not the trainee's fault),
+with the probe's ``secrets`` masked.
 Probes whose command legitimately fails when the thing is absent (a missing file, an interface
-that is not configured) list that code in ``ok_codes`` or override ``failed``.
+that is not configured) list that code in ``ok_codes`` or override ``failed``. What the trainee's
+work itself makes unreadable (a directory where a file goes, a configuration its program refuses)
+is never a ProbeError: the probe returns a value the check judges (``FileStat.type``,
+``SambaSettings.loaded``, ``NewAccount.error``...) or raises
+:class:`~tspcr_lab.errors.BrokenWork`, a failure with its reason.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import abc
 import shlex
 from typing import Any
 
-from ..errors import ProbeError
+from ..errors import ProbeError, hide
 from ..transport.base import CommandResult
 
 
@@ -43,10 +48,12 @@ class Probe(abc.ABC):
 
     def failed(self, result: CommandResult) -> Any:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ProbeError(
-            f"{type(self).__name__}: `{result.command}` exited {result.rc}"
-            + (f": {detail[-1]}" if detail else "")
-        )
+        # Built from the command line and its output: the probe's secrets are masked here already
+        # (Host.probe masks them again in whatever the probe raises).
+        raise ProbeError(hide(
+            f"{type(self).__name__}: `{result.command}` exited {result.rc}" + (f": {detail[-1]}" if detail else ""),
+            self.secrets,
+        ))
 
     def evaluate(self, result: CommandResult) -> Any:
         if result.rc in self.ok_codes:

@@ -7,10 +7,14 @@
   personal address book is ``abook.sqlite`` (table ``properties(card, name, value)``).
 * NeoMutt reads a muttrc (``set``, ``unset``, ``alias``, ``source`` lines). Its effective settings
   are best read from NeoMutt itself (``neomutt -D`` prints every variable as ``set name = value``
-  after reading the user's files), which :func:`parse_muttrc` also reads.
+  after reading the user's files), which :func:`parse_muttrc` also reads. What NeoMutt says
+  about the user's files before that (``Error in ~/.neomuttrc, line 4: ...``, ``~/.neomuttrc:
+  Permission denied``) is kept as :attr:`NeomuttDump.errors`: it is the trainee's work, for the
+  checks to judge, never an error of the probe.
 
 Parsers are pure functions (tested on recorded files in tests/unit/recorded/mail); the probes
-only read. A parse problem becomes a one-line :class:`~tspcr_lab.errors.ProbeError`.
+only read. A parse problem of a program's own output becomes a one-line
+:class:`~tspcr_lab.errors.ProbeError`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import posixpath
 import re
 from typing import Any
 
-from ..host import MASK
+from ..errors import MASK
 from .base import Probe, quote_line
 from .system import probe_parser
 
@@ -149,6 +153,7 @@ class MailAccount:
     email: str | None = None
     password: str | None = None  # only when the client stores it in clear (NeoMutt imap_pass)
     smtp_password: str | None = None
+    problems: tuple[str, ...] = ()  # what the client said about its configuration (NeoMutt's errors)
 
     def incoming(self) -> dict[str, Any]:
         return {"type": self.incoming_type, "host": self.incoming_host, "port": self.incoming_port,
@@ -531,13 +536,32 @@ def neomutt_account(settings: dict[str, Any]) -> MailAccount:
     values["email"] = from_[1] or None
     values["password"] = settings.get("imap_pass") or None
     values["smtp_password"] = settings.get("smtp_pass") or None
+    values["problems"] = tuple(getattr(settings, "errors", ()))
     return MailAccount(**values)
+
+
+class NeomuttDump(dict):
+    """NeoMutt's effective settings ({variable: value}) and ``errors``: the lines it printed about
+    the user's files before its settings (a file it cannot read, a line it rejects), in order."""
+
+    def __init__(self, settings: dict[str, Any], errors: list[str]):
+        super().__init__(settings)
+        self.errors = list(errors)
+
+    def unreadable(self, path: str) -> str | None:
+        """Why NeoMutt could not open ``path`` ("Permission denied", "Invalid argument" for a
+        directory...), None when it read it."""
+        for line in self.errors:
+            if line.startswith(f"{path}: "):
+                return line[len(path) + 2:].strip()
+        return None
 
 
 class NeomuttSettings(Probe):
     """NeoMutt's effective settings for a user: ``neomutt -D`` run as that user (it reads their
     muttrc and the files it sources, applies the defaults, prints every variable and exits without
-    connecting anywhere) -> {variable: value}."""
+    connecting anywhere) -> :class:`NeomuttDump`. NeoMutt exits 0 and prints its settings even
+    when the user's files are broken: it says so first, and that goes to ``errors``."""
 
     def __init__(self, user: str):
         self.user = user
@@ -550,15 +574,20 @@ class NeomuttSettings(Probe):
         )
 
     @probe_parser
-    def process(self, output: str) -> dict[str, Any]:
-        config = parse_muttrc(output)
+    def process(self, output: str) -> NeomuttDump:
+        lines = output.splitlines()
+        # Only NeoMutt's own "set name = value" lines are parsed: the messages about the user's
+        # files quote what the user wrote, quotes and all.
+        dump = [line for line in lines if line.startswith("set ")]
+        errors = [line.strip() for line in lines if line.strip() and not line.startswith("set ")]
+        config = parse_muttrc("\n".join(dump))
         if "smtp_url" not in config.settings or "from" not in config.settings:
             raise ValueError(f"no variables in neomutt -D output: {output.strip()[:120]}")
-        return config.settings
+        return NeomuttDump(config.settings, errors)
 
 
 __all__ = [
-    "AUTH_METHODS", "AbookContacts", "Contact", "MASK", "MailAccount", "MuttConfig", "NeomuttSettings",
+    "AUTH_METHODS", "AbookContacts", "Contact", "MASK", "MailAccount", "MuttConfig", "NeomuttDump", "NeomuttSettings",
     "NotAnAddressBook", "SOCKET_TYPES",
     "SmtpUrl", "default_profile_dir", "expand_path", "neomutt_account", "parse_abook_rows", "parse_alias_addresses",
     "parse_mail_url", "parse_muttrc", "parse_prefs_js", "parse_profiles_ini", "parse_vcards",

@@ -258,7 +258,9 @@ def parse_resolv_conf(text: str) -> ResolverConfig:
 
 
 class Resolver(FileContent):
-    """Read a resolv.conf -> :class:`ResolverConfig` (empty when the file does not exist)."""
+    """Read a resolv.conf -> :class:`ResolverConfig` (empty when the file does not exist; a path
+    that is not a readable file raises :class:`~tspcr_lab.errors.UnreadableFile`, a failure, as
+    :class:`FileContent` does)."""
 
     def __init__(self, path: str = "/etc/resolv.conf"):
         super().__init__(path)

@@ -5,7 +5,8 @@ gets from the network (``smbclient``, on a PC).
   as Samba itself reads smb.conf); a configuration Samba cannot load is a result (``loaded``
   false), not an error: it is the trainee's work.
 * :class:`SambaAccounts` -- ``pdbedit -L -v``: the Samba accounts and their flags (disabled...),
-  without password hashes.
+  without password hashes; a ``passdb backend`` of smb.conf that Samba cannot open is the
+  trainee's work (:class:`~tspcr_lab.errors.BrokenWork`, a failure), not an error.
 * :class:`SmbClient` -- one ``smbclient`` session to a share as a user (password passed in the
   ``PASSWD`` environment variable, never on smbclient's command line), anonymous (``-N``), or a
   share listing (``-L``): what the server answered, stage by stage (connect, session, tree
@@ -21,6 +22,7 @@ import dataclasses
 import re
 from typing import Any
 
+from ..errors import BrokenWork
 from ..transport.base import CommandResult
 from .base import Probe, quote_line
 from .system import probe_parser
@@ -202,11 +204,24 @@ class SambaAccount:
 class SambaAccounts(Probe):
     """``pdbedit -L -v`` -> dict user name -> :class:`SambaAccount` (no password hashes read).
 
-    An empty or missing account database is an empty dict: pdbedit prints nothing and exits 0.
+    An empty or missing account database is an empty dict: pdbedit prints nothing and exits 0. A
+    ``passdb backend`` (smb.conf) that Samba cannot initialise raises
+    :class:`~tspcr_lab.errors.BrokenWork`: the configuration is the trainee's work.
     """
 
     def command(self) -> str:
         return "LANG=C pdbedit -L -v"
+
+    def failed(self, result: CommandResult) -> Any:
+        output = result.stderr + result.stdout
+        if "Can't initialize passdb backend" in output:
+            lines = [line.strip() for line in output.splitlines() if line.strip()]
+            detail = " ".join(lines[-2:])
+            raise BrokenWork({
+                "fr": f"pdbedit ne peut pas ouvrir les comptes Samba : « {detail} » (option passdb backend de smb.conf ?)",
+                "en": f"pdbedit cannot open the Samba accounts: '{detail}' (smb.conf's passdb backend option?)",
+            })
+        return super().failed(result)
 
     @probe_parser
     def process(self, output: str) -> dict[str, SambaAccount]:

@@ -140,13 +140,17 @@ class SkelEntry:
 
 @dataclasses.dataclass(frozen=True)
 class NewAccount:
-    """What ``useradd -m`` gave a new account: the entries of its home and one file's content."""
+    """What ``useradd -m`` gave a new account: the entries of its home and one file's content;
+    ``error`` is why useradd refused to create it (the host's account defaults, the trainee's
+    work: login.defs, /etc/default/useradd...), with no entries then."""
 
     entries: dict[str, SkelEntry]
     file: str | None  # the content of the file asked for, None when the new home has no such file
+    error: str = ""
 
 
 _FIND_TYPES = {"f": "file", "d": "directory", "l": "symlink"}
+USERADD_FAILED = 4  # the trial's exit code when useradd itself fails
 
 # Run under `unshare --mount`: nothing it mounts or writes is seen outside, nothing stays. One line
 # of shell, so that the evidence shows it whole.
@@ -157,7 +161,8 @@ _TRIAL = "; ".join([
     "mount --bind /tmp/etc /etc",
     'for d in /var/mail /var/spool/mail /var/log; do if [ -d "$d" ] && ! [ -L "$d" ];'
     ' then mount -t tmpfs tspcr-skel "$d"; fi; done',
-    'useradd -m -l -d /tmp/home -s /bin/sh -- "$1" >/tmp/useradd.log 2>&1 || { cat /tmp/useradd.log >&2; exit 4; }',
+    'useradd -m -l -d /tmp/home -s /bin/sh -- "$1" >/tmp/useradd.log 2>&1 || { cat /tmp/useradd.log >&2; exit %d; }'
+    % USERADD_FAILED,
     "cd /tmp/home",
     "printf '%s\\n' @@tspcr:entries",
     "find . -mindepth 1 -printf '%y\\t%m\\t%P\\n'",
@@ -192,6 +197,9 @@ class SkeletonTrial(Probe):
         return NewAccount(entries=entries, file=sections.get("file"))
 
     def failed(self, result) -> Any:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ProbeError(f"SkeletonTrial: useradd -m as {self.user} failed (exit {result.rc})"
+        detail = [line.strip() for line in (result.stderr or result.stdout).strip().splitlines() if line.strip()]
+        if result.rc == USERADD_FAILED:  # useradd itself refused: what the host's defaults make of a new account
+            return NewAccount(entries={}, file=None, error="; ".join(detail[:2]) or "useradd exited with an error")
+        # The trial around it (mounts, copy of /etc) did not work: nothing said about the trainee's work.
+        raise ProbeError(f"SkeletonTrial: the trial of useradd -m as {self.user} failed (exit {result.rc})"
                          + (f": {detail[-1]}" if detail else ""))

@@ -11,6 +11,11 @@ import dataclasses
 import time
 
 
+def timeout_message(host: str, limit: float | None, what: str = "a command") -> str:
+    """``"pc1: a command did not finish within 10 s"``: a timeout, without the command line."""
+    return f"{host}: {what} did not finish " + (f"within {round(limit, 1):g} s" if limit is not None else "in time")
+
+
 @dataclasses.dataclass(frozen=True)
 class CommandResult:
     """What a command gave back. Unpacks as ``rc, stdout, stderr``."""
@@ -46,7 +51,12 @@ class Transport(abc.ABC):
     """One connection to one host. Implementations must be safe to call from one thread at a time
     per host and must raise :class:`tspcr_lab.errors.HostUnreachable` or
     :class:`tspcr_lab.errors.CommandTimeout` for infrastructure problems, never return them as a
-    non-zero exit code."""
+    non-zero exit code.
+
+    An exception's message never holds the command line nor its output (they may hold a
+    password): it says in words what went wrong and where, e.g. ``"pc1: a command did not finish
+    within 10 s"`` (see :func:`timeout_message`). Secrets are masked one level up as well
+    (:meth:`tspcr_lab.host.Host.run`)."""
 
     name: str = "transport"
 

@@ -1,4 +1,7 @@
-"""Local transport: the machine the grader runs on is the host (a trainee checking their own PC)."""
+"""Local transport: the machine the grader runs on is the host (a trainee checking their own PC).
+
+As every transport, it never puts the command line in an exception's message (it may hold a
+password): a timeout says which host and how long, in words."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import subprocess
 import time
 
 from ..errors import CommandTimeout
-from .base import CommandResult, Transport
+from .base import CommandResult, Transport, timeout_message
 
 
 class LocalTransport(Transport):
@@ -22,7 +25,7 @@ class LocalTransport(Transport):
                 ["/bin/sh", "-c", command], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
             )
         except subprocess.TimeoutExpired:
-            raise CommandTimeout(f"{self.host}: `{command}` did not finish within {timeout:.0f} s") from None
+            raise CommandTimeout(timeout_message(self.host, timeout)) from None
         return CommandResult(
             command=command,
             rc=proc.returncode,

@@ -3,7 +3,8 @@
 The socket gets ``TCP_NODELAY`` (paramiko does not set it, and every command would otherwise pay
 ~40 ms of delayed ACKs). A ``sock_factory`` lets the caller supply the socket, which is how the
 virtual lab reaches hosts on its management network from inside the lab's core namespace.
-Infrastructure problems raise :class:`HostUnreachable` or :class:`CommandTimeout`.
+Infrastructure problems raise :class:`HostUnreachable` or :class:`CommandTimeout`, whose messages
+never hold the command line (it may hold a password): they name the host and say what happened.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable
 import paramiko
 
 from ..errors import CommandTimeout, HostUnreachable
-from .base import CommandResult, LoginResult, Transport
+from .base import CommandResult, LoginResult, Transport, timeout_message
 
 MAX_OUTPUT = 4 * 1024 * 1024  # a hostile or runaway output is cut, never allowed to fill memory
 
@@ -60,11 +61,14 @@ class SSHTransport(Transport):
         client = paramiko.SSHClient()
         if self.known_hosts:
             client.load_host_keys(self.known_hosts)
-        else:
+        elif self.known_hosts is None:
             client.load_system_host_keys()
-        client.set_missing_host_key_policy(
-            paramiko.RejectPolicy() if self.strict_host_keys else paramiko.WarningPolicy()
-        )
+        if self.strict_host_keys:
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        elif self.known_hosts == "":  # no host key to check: the network reaches only this host
+            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        else:
+            client.set_missing_host_key_policy(paramiko.WarningPolicy())
         try:
             client.connect(
                 self.address,
@@ -117,9 +121,9 @@ class SSHTransport(Transport):
         deadline = t0 + timeout
         chan = self._session()
         try:
-            stdout, stderr, rc = _exec(chan, command, deadline, self.host)
+            stdout, stderr, rc = _exec(chan, command, deadline, self.host, limit=timeout)
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise HostUnreachable(f"{self.host}: connection lost during `{command}` ({_reason(exc)})") from None
+            raise HostUnreachable(f"{self.host}: connection lost while a command was running ({_reason(exc)})") from None
         finally:
             chan.close()
         return CommandResult(
@@ -141,15 +145,17 @@ class SSHTransport(Transport):
             return LoginResult(username, False, None, str(exc) or "authentication refused")
         try:
             transport = client.get_transport()
-            assert transport is not None
+            if transport is None:
+                raise paramiko.SSHException("no transport after connecting")
             chan = transport.open_session(timeout=self.connect_timeout)
             deadline = t0 + timeout
             greeting = ""
             if session:
-                greeting, out, rc = _interactive(chan, command, deadline, self.host)
+                greeting, out, rc = _interactive(chan, command, deadline, self.host, limit=timeout)
                 stdout, stderr = out.encode(), b""
             else:
-                stdout, stderr, rc = _exec(chan, command, deadline, self.host)
+                stdout, stderr, rc = _exec(chan, command, deadline, self.host, limit=timeout,
+                                           what=f"a command in a session as {username}")
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise HostUnreachable(f"{self.host}: login session as {username} lost ({_reason(exc)})") from None
         finally:
@@ -167,29 +173,32 @@ class SSHTransport(Transport):
                 self._client = None
 
 
-def _exec(chan: paramiko.Channel, command: str, deadline: float, host: str) -> tuple[bytes, bytes, int]:
-    """Run ``command`` on an open channel; (stdout, stderr, exit code) before ``deadline``."""
+def _exec(chan: paramiko.Channel, command: str, deadline: float, host: str, *, limit: float | None = None,
+          what: str = "a command") -> tuple[bytes, bytes, int]:
+    """Run ``command`` on an open channel; (stdout, stderr, exit code) before ``deadline``.
+    ``limit`` (seconds) and ``what`` only say in a timeout's message what did not finish."""
     chan.exec_command(command)
-    stdout = _drain(chan.recv, chan, deadline, host, command)
-    stderr = _drain(chan.recv_stderr, chan, deadline, host, command)
+    stdout = _drain(chan.recv, chan, deadline, host, limit=limit, what=what)
+    stderr = _drain(chan.recv_stderr, chan, deadline, host, limit=limit, what=what)
     while not chan.exit_status_ready():
         if time.monotonic() > deadline:
-            raise CommandTimeout(f"{host}: `{command}` did not finish in time")
+            raise CommandTimeout(timeout_message(host, limit, what))
         chan.status_event.wait(0.05)
     return stdout, stderr, chan.recv_exit_status()
 
 
-def _drain(recv, chan: paramiko.Channel, deadline: float, host: str, command: str) -> bytes:
+def _drain(recv, chan: paramiko.Channel, deadline: float, host: str, *, limit: float | None = None,
+           what: str = "a command") -> bytes:
     chunks, size = [], 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise CommandTimeout(f"{host}: `{command}` did not finish in time")
+            raise CommandTimeout(timeout_message(host, limit, what))
         chan.settimeout(remaining)
         try:
             data = recv(65536)
         except socket.timeout:
-            raise CommandTimeout(f"{host}: `{command}` did not finish in time") from None
+            raise CommandTimeout(timeout_message(host, limit, what)) from None
         if not data:
             return b"".join(chunks)
         if size < MAX_OUTPUT:
@@ -207,7 +216,8 @@ def _clean_greeting(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _interactive(chan: paramiko.Channel, command: str, deadline: float, host: str) -> tuple[str, str, int]:
+def _interactive(chan: paramiko.Channel, command: str, deadline: float, host: str, *,
+                 limit: float | None = None) -> tuple[str, str, int]:
     """Type ``command`` into a login shell on a terminal; return (greeting, output, exit code).
 
     The greeting is what the session printed before the command ran (banners, message of the day,
@@ -222,13 +232,14 @@ def _interactive(chan: paramiko.Channel, command: str, deadline: float, host: st
         return f"printf '\\n%s%s{' %s' if extra else ''}\\n' '{name[:8]}' '{name[8:]}'{extra}"
 
     chan.sendall(f"{NO_ECHO}; {marker(READY)}\n".encode())
-    first = _read_until(chan, READY.encode(), deadline, host, command)
+    first = _read_until(chan, READY.encode(), deadline, host, limit=limit)
     if READY.encode() not in first:  # the shell never read a line (no shell, account closed...)
         return _clean_greeting(first.decode("utf-8", "replace")), "", 255
     status = marker(END, ' "$?"')
     chan.sendall(f"{marker(BEGIN)}; {command}\n{status}; exit\n".encode())
     greeting = _clean_greeting(first.decode("utf-8", "replace").split(READY)[0])
-    text = _drain(chan.recv, chan, deadline, host, command).decode("utf-8", "replace").replace("\r", "")
+    text = _drain(chan.recv, chan, deadline, host, limit=limit,
+                  what="a command in a login session").decode("utf-8", "replace").replace("\r", "")
     start, end = text.find(BEGIN), text.rfind(END)
     if start < 0:
         return greeting, "", 255
@@ -240,18 +251,20 @@ def _interactive(chan: paramiko.Channel, command: str, deadline: float, host: st
     return greeting, body + ("\n" if body else ""), rc
 
 
-def _read_until(chan: paramiko.Channel, marker: bytes, deadline: float, host: str, command: str) -> bytes:
+def _read_until(chan: paramiko.Channel, marker: bytes, deadline: float, host: str, *,
+                limit: float | None = None) -> bytes:
     """Read from the session until ``marker`` arrives, the session ends or time is up."""
     data = b""
+    what = "the login session did not start"
     while marker not in data:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise CommandTimeout(f"{host}: the login session did not start in time (`{command}`)")
+            raise CommandTimeout(f"{host}: {what} " + (f"within {round(limit, 1):g} s" if limit is not None else "in time"))
         chan.settimeout(remaining)
         try:
             chunk = chan.recv(65536)
         except socket.timeout:
-            raise CommandTimeout(f"{host}: the login session did not start in time (`{command}`)") from None
+            raise CommandTimeout(f"{host}: {what} " + (f"within {round(limit, 1):g} s" if limit is not None else "in time")) from None
         if not chunk:
             break
         data += chunk
