@@ -137,10 +137,11 @@ key_option = click.option("--key", "key_file", type=click.Path(dir_okay=False),
 @instance_option
 @class_option
 @click.option("--inventory", type=click.Path(dir_okay=False),
-              help="With --class: set up each trainee's real station (an inventory group) instead of the virtual lab.")
+              help="Set up the starting state on a real lab's hosts (a pyinfra inventory) instead of the virtual lab; "
+                   "with --class, on each trainee's station (an inventory group).")
 def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | None, class_file: str | None,
        inventory: str | None) -> None:
-    """Build LAB on this machine (virtual lab) and set up its starting state."""
+    """Build LAB on this machine (virtual lab) and set up its starting state (on real hosts with --inventory)."""
     from .params import generate, new_seed
     from .targets import virtual_target
     from .virtual.lab import require_root
@@ -149,7 +150,10 @@ def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | Non
         _up_class(_lab(lab_name), class_file, seed, inventory)
         return
     if inventory:
-        raise UserError("up --inventory sets up a class's real stations: give --class too")
+        if instance:
+            raise UserError("--instance names a virtual lab instance: not with --inventory")
+        _up_station(_lab(lab_name), inventory, seed, trainee)
+        return
     require_root()
     vlab = _vlab(lab_name, instance)
     seed = new_seed() if seed is None else seed
@@ -160,6 +164,21 @@ def up(lab_name: str, seed: int | None, trainee: str | None, instance: str | Non
     t2 = time.monotonic()
     out.print(f"lab {vlab.lab.id} is up: {len(state.hosts)} hosts ({', '.join(state.hosts)}), seed {seed}; "
               f"built in {t1 - t0:.2f} s, provisioned in {t2 - t1:.2f} s")
+
+
+def _up_station(lab, inventory: str, seed: int | None, trainee: str | None) -> None:
+    """One trainee's real station: the inventory's hosts (named for the lab) get the lab's starting
+    state with the trainee's parameters. Nothing is built: the hosts exist and answer over SSH."""
+    from .params import generate, new_seed
+    from .targets import inventory_target
+
+    seed = new_seed() if seed is None else seed
+    target = inventory_target(lab, inventory, seed, trainee or "")
+    t0 = time.monotonic()
+    _provision([(target, generate(lab, seed))], lab.deploy_file)
+    out.print(f"lab {lab.id} is set up on {len(target.provision_hosts)} real hosts "
+              f"({', '.join(target.provision_hosts)}), seed {seed} (grade it with --inventory {inventory} "
+              f"--seed {seed}); provisioned in {time.monotonic() - t0:.2f} s")
 
 
 def _class(class_file: str):
@@ -247,8 +266,11 @@ def status(as_json: bool) -> None:
         out.print("no lab is up")
         return
     for item in data:
+        stale = " - stale: tspcr-lab down cleans it" if item["stale"] else ""
+        owner = f", class {item['owner']}" if item["owner"] else ""
         table = Table("host", "role", "state", "mgmt", "pid",
-                      title=f"{item['instance']} (lab {item['lab']}, trainee {item['trainee'] or '-'}, seed {item['seed']})")
+                      title=f"{item['instance']} (lab {item['lab']}, trainee {item['trainee'] or '-'}, "
+                            f"seed {item['seed']}{owner}){stale}")
         for name, host in item["hosts"].items():
             table.add_row(name, host["role"], Text("running" if host["running"] else "stopped",
                                                    style="green" if host["running"] else "red"),

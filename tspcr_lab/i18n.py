@@ -11,6 +11,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_as_required": {"fr": "non conforme", "en": "not as required"},
     "nothing": {"fr": "rien", "en": "nothing"},
     # What a trainee reads of a check that could not run (an error): never its technical cause.
+    "host_not_running": {"fr": "{hosts} ne fonctionne pas : cette vérification n'a pas pu être jugée",
+                         "en": "{hosts} is not running: this check could not be judged"},
     "error_public": {"fr": "cette vérification n'a pas pu être exécutée : elle n'est pas comptée contre vous ; "
                            "l'examinateur en a le détail",
                      "en": "this check could not run: not counted against you; the examiner has the details"},

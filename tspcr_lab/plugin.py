@@ -306,6 +306,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     code, points, critical = values
     lang = item.config.getoption("tspcr_lang")
     status, message, public = classify(call.excinfo, report, call.when, lang, module=item.path)
+    if status == "failed":
+        stopped = _hosts_not_running(item)
+        if stopped:  # what a stopped host would have shown cannot be known: not the trainee's failure
+            status, message, public = "error", t("host_not_running", lang, hosts=", ".join(stopped)), \
+                t("error_public", lang)
     if marker_error:
         status, message, public = "error", marker_error, t("error_public", lang)
         report.outcome, report.longrepr = "failed", marker_error
@@ -331,6 +336,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         ("public", public),
         ("evidence", evidence),
     ])
+
+
+def _hosts_not_running(item: pytest.Item) -> list[str]:
+    """The lab's hosts that its target knows to be stopped (a virtual host's processes gone)."""
+    context = item.config.stash[CONTEXTS].get(lab_id_for(item.config, item.path))
+    if context is None or isinstance(context, BaseException):
+        return []
+    return [name for name, host in context.hosts.items() if host.transport.running() is False]
 
 
 def _evidence_text(evidence: list[dict[str, Any]]) -> str:

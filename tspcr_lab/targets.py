@@ -107,8 +107,9 @@ def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
 
         return ConsoleTransport(
             name, lambda: host_console(state(), vlab.instance), running=lambda: host_running(state()),
-            # users' logins need no host key check: the management network holds only this host
-            login_transport=lambda: SSHTransport(name, mgmt, sock_factory=vlab.mgmt_socket, known_hosts=None,
+            # users' logins check no host key (a trainee may make new ones): the management
+            # network, opened from the core namespace, reaches only this host
+            login_transport=lambda: SSHTransport(name, mgmt, sock_factory=vlab.mgmt_socket, known_hosts="",
                                                  strict_host_keys=False),
         )
 

@@ -99,6 +99,9 @@ class LabUnderTest:
     def on(self, host: str, script: str) -> str:
         return on(self.vlab, host, script)
 
+    def crash(self, host: str) -> None:
+        crash(self.vlab, host)
+
     def grade(self, tmp_path: Path, *extra: str) -> tuple[int, dict]:
         proc = self.cli("grade", "--out", str(tmp_path), *extra)
         assert (tmp_path / "results.json").is_file(), proc.stdout + proc.stderr
@@ -108,6 +111,16 @@ class LabUnderTest:
 def restore(vlab: VirtualLab, name: str) -> None:
     for pc in ("pc1", "pc2"):
         vlab.restore(pc, name)
+
+
+def crash(vlab: VirtualLab, host: str) -> None:
+    """The host stops dead, as a crashed PC would (its PID 1 killed from outside): what the grader
+    truly cannot observe. ``vlab.reboot(host)`` brings it back."""
+    import psutil
+
+    pid = vlab.host_state(host).pid
+    os.kill(pid, 9)
+    psutil.Process(pid).wait(10) if psutil.pid_exists(pid) else None
 
 
 def on(vlab: VirtualLab, host: str, script: str) -> str:

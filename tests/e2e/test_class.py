@@ -19,7 +19,7 @@ from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 from tspcr_lab.virtual.lab import VirtualLab
 
-from .conftest import cli, on
+from .conftest import cli, crash, on
 
 HOSTILE = "<b onmouseover=alert(1)>Zoé</b>"
 CLASS = f"""
@@ -125,7 +125,7 @@ def test_class_grades_matrix_csv_and_junit(klass, tmp_path):
 
 def test_one_trainees_unreachable_host_leaves_the_others_complete(klass, tmp_path):
     vlab = VirtualLab(LAB, "ip-plan-e2e2")
-    on(vlab, "pc1", "ip link set mgmt0 down")
+    crash(vlab, "pc1")
     try:
         proc, results = grade_class(klass, tmp_path)
     finally:

@@ -13,7 +13,7 @@ import pytest
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 
-from .conftest import INSTANCE, SEED, by_status, cli, grade, on, restore, tree_digest
+from .conftest import INSTANCE, SEED, by_status, crash, cli, grade, on, restore, tree_digest
 
 EXPECTED = generate(load_lab("ip-plan"), SEED).expected
 ALL_CHECKS = {
@@ -130,12 +130,10 @@ def test_sample_partial_work(ip_plan, tmp_path):
     assert 0 < results["score"] < results["max_score"]
 
 
-def test_unreachable_host_gives_errors_and_an_incomplete_grade(solved, tmp_path):
+def test_a_host_that_is_not_running_gives_errors_and_an_incomplete_grade(solved, tmp_path):
     restore(solved, "solved")
-    on(solved, "pc2", "ip link set mgmt0 down")
+    crash(solved, "pc2")
     try:
-        # The console path still works when the management network is broken.
-        assert cli("exec", "pc2", "--instance", INSTANCE, "--", "hostname").stdout.strip() == PC2["hostname"]
         code, results = grade(tmp_path)
     finally:
         solved.reboot("pc2")
@@ -150,6 +148,20 @@ def test_unreachable_host_gives_errors_and_an_incomplete_grade(solved, tmp_path)
     html = (tmp_path / "report.html").read_text()
     assert "incomplete" in html.lower() or "incomplète" in html
     assert html.count("col-testId") >= len(ALL_CHECKS)
+
+
+def test_the_trainee_cannot_cut_the_grader_off(solved, tmp_path):
+    """mgmt0 down, sshd stopped, root's shell start-up files broken: checks still read pc2 through
+    its console, so they are judged (the solved lab keeps its maximum), never turned into errors."""
+    restore(solved, "solved")
+    on(solved, "pc2", "ip link set mgmt0 down; service ssh stop; echo 'exit 7' >> /root/.profile; "
+                      "echo 'exit 7' >> /root/.bashrc")
+    try:
+        assert cli("exec", "pc2", "--instance", INSTANCE, "--", "hostname").stdout.strip() == PC2["hostname"]
+        code, results = grade(tmp_path)
+    finally:
+        restore(solved, "solved")
+    assert code == 0 and results["complete"] is True, by_status(results, "error") | by_status(results, "failed")
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -261,6 +273,7 @@ def test_down_removes_everything():
 
     from tspcr_lab.virtual.lab import load_instance_state
 
+    cli("down", "ip-plan", "--instance", "e2e-down")
     cli("up", "ip-plan", "--instance", "e2e-down", "--seed", "1", check=True)
     import psutil
 

@@ -223,11 +223,31 @@ def test_hostile_strings_are_escaped_in_the_report(accounts, tmp_path):
     assert "&lt;script&gt;alert(1)" in html.replace("&amp;", "&") and "&lt;img src=x" in html
 
 
-def test_unreachable_pc_gives_errors_not_failures(accounts, tmp_path):
-    """pc1's sshd is the grader's way in, not the trainee's work: without it nothing is scored."""
+def test_a_pc_that_is_not_running_gives_errors_not_failures(accounts, tmp_path):
+    """pc1 stopped dead (not the trainee's doing): nothing can be observed, nothing is scored."""
     accounts.restore("solved")
-    accounts.on("pc1", "service ssh stop >/dev/null")
-    code, results = accounts.grade(tmp_path)
+    accounts.crash("pc1")
+    try:
+        code, results = accounts.grade(tmp_path)
+    finally:
+        accounts.vlab.reboot("pc1")
     assert code == 3 and results["complete"] is False
     assert by_status(results, "error") == ALL_CHECKS
     assert by_status(results, "failed") == set()
+
+
+def test_sshd_stopped_by_the_trainee_is_their_result_not_an_error(accounts, tmp_path):
+    """The grader reads pc1 through its console whatever the trainee did to sshd: the checks that
+    need a user's SSH login fail (the users cannot log in), the others pass; the grade is complete."""
+    accounts.restore("solved")
+    accounts.on("pc1", "service ssh stop >/dev/null")
+    try:
+        code, results = accounts.grade(tmp_path)
+    finally:
+        accounts.vlab.reboot("pc1")
+    assert code == 1 and results["complete"] is True
+    assert by_status(results, "error") == set()
+    failed = by_status(results, "failed")
+    assert failed and by_status(results, "passed"), failed
+    messages = [c["message"] for c in results["checks"] if c["status"] == "failed"]
+    assert all("SSH" in m or "ssh" in m or "connexion" in m.lower() or "session" in m.lower() for m in messages), messages

@@ -145,11 +145,10 @@ def test_stopped_smbd_is_the_trainees_failure(lab, tmp_path):
     assert "NT_STATUS_CONNECTION_REFUSED" in access
 
 
-def test_unreachable_pc_gives_errors_not_failures(lab, tmp_path):
-    """The grader cannot reach pc1 (its sshd is down: refused at once, where a cut link would
-    make every check wait for its connection timeout)."""
+def test_a_pc_that_is_not_running_gives_errors_not_failures(lab, tmp_path):
+    """pc1 stopped dead: what needs pc1 is an error, what is read on srv1 alone is scored."""
     lab.restore("solved", ["srv1"])
-    lab.on("pc1", "service ssh stop")
+    lab.crash("pc1")
     try:
         code, results = lab.grade(tmp_path)
     finally:
@@ -158,6 +157,18 @@ def test_unreachable_pc_gives_errors_not_failures(lab, tmp_path):
     assert by_status(results, "failed") == set()
     assert by_status(results, "passed") == SERVER_ONLY
     assert by_status(results, "error") == ALL_CHECKS - SERVER_ONLY
+
+
+def test_a_trainee_cutting_the_grader_off_pc1_changes_nothing(lab, tmp_path):
+    """pc1's sshd stopped and its management interface down: the grader still reads pc1 through
+    its console, and the shares (reached from pc1 over the lab's network) are judged as usual."""
+    lab.restore("solved", ["srv1"])
+    lab.on("pc1", "service ssh stop; ip link set mgmt0 down")
+    try:
+        code, results = lab.grade(tmp_path)
+    finally:
+        lab.vlab.reboot("pc1")
+    assert code == 0 and results["complete"] is True, by_status(results, "error") | by_status(results, "failed")
 
 
 def test_grading_leaves_the_hosts_files_unchanged(lab, expected, tmp_path):

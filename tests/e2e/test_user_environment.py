@@ -143,14 +143,29 @@ def test_sample_partial_work(env_lab, tmp_path):
     assert "n'en est pas membre" in message and EXPECTED["users"]["user3"]["name"] in message
 
 
-def test_unreachable_pc_gives_errors_not_failures(env_lab, tmp_path):
-    """The PC's sshd is the grader's way in, not the trainee's work: without it nothing is scored."""
+def test_a_pc_that_is_not_running_gives_errors_not_failures(env_lab, tmp_path):
+    """pc1 stopped dead (not the trainee's doing): nothing can be observed, nothing is scored."""
     env_lab.restore("solved")
-    env_lab.on("pc1", "service ssh stop >/dev/null")
-    code, results = env_lab.grade(tmp_path)
+    env_lab.crash("pc1")
+    try:
+        code, results = env_lab.grade(tmp_path)
+    finally:
+        env_lab.vlab.reboot("pc1")
     assert code == 3 and results["complete"] is False
     assert by_status(results, "error") == ALL_CHECKS
     assert by_status(results, "failed") == set()
+
+
+def test_sshd_stopped_by_the_trainee_is_their_result_not_an_error(env_lab, tmp_path):
+    """No user can open a session on pc1: the session checks fail, they are not errors."""
+    env_lab.restore("solved")
+    env_lab.on("pc1", "service ssh stop >/dev/null")
+    try:
+        code, results = env_lab.grade(tmp_path)
+    finally:
+        env_lab.vlab.reboot("pc1")
+    assert code == 1 and results["complete"] is True
+    assert by_status(results, "error") == set() and by_status(results, "failed")
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -72,6 +72,11 @@ class Transport(abc.ABC):
 
         raise InfraError(f"{self.name} transport cannot test a login as {username}: use an SSH host")
 
+    def running(self) -> bool | None:
+        """Whether the host runs, when the transport can tell without asking the host (a virtual
+        host's processes); None when it cannot (a real host over the network)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional for transports without a connection
         """Release the connection, if any."""
 

@@ -63,6 +63,9 @@ class ConsoleTransport(Transport):
             host=self.host, started=started, duration=time.monotonic() - t0,
         )
 
+    def running(self) -> bool:
+        return self._running()
+
     def login(self, username: str, password: str, command: str, timeout: float, *, session: bool = False) -> LoginResult:
         if self._login_transport is None:
             return super().login(username, password, command, timeout, session=session)
