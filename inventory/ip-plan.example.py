@@ -1,6 +1,9 @@
 """Example inventory of a real ip-plan lab, in pyinfra's format: groups of (name, data).
 
-Host names are the lab's own. Use it with: tspcr-lab grade ip-plan --inventory inventory/ip-plan.example.py --seed N --out DIR
+Host names are the lab's own. Use it with:
+    tspcr-lab up ip-plan --inventory inventory/ip-plan.example.py --seed N       # the lab's starting state
+    tspcr-lab grade ip-plan --inventory inventory/ip-plan.example.py --seed N --out DIR
+(``ssh_known_hosts_file`` names a known_hosts file holding the hosts' keys, if not the user's own.)
 """
 
 pcs = [

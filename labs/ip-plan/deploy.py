@@ -8,10 +8,12 @@ work. ``host.data.lab_expected`` holds the plan drawn from the seed.
 from io import StringIO
 
 from pyinfra import host
+from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
 plan = host.data.lab_expected
 role = host.data.lab_role
+BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 
 
 def interfaces(stanzas: str) -> StringIO:
@@ -62,7 +64,11 @@ elif host.name == "srv1":
         ),
         dest="/etc/dnsmasq.d/lab.conf",
     )
-    files.line(name="srv1: start dnsmasq at boot", path="/etc/tspcr-lab/boot-services", line="dnsmasq")
+    # Started at boot: on a virtual lab host, by its list of boot services; on a real Debian host,
+    # enabled the Debian way (update-rc.d enables the systemd unit, or the sysvinit links).
+    if host.get_fact(File, path=BOOT_SERVICES):
+        files.line(name="srv1: start dnsmasq at boot (virtual lab host)", path=BOOT_SERVICES, line="dnsmasq")
+    server.shell(name="srv1: enable dnsmasq at boot", commands=["update-rc.d dnsmasq enable"])
     # A fresh host has no dnsmasq running yet: start it (a restart would wait for a stop).
     server.shell(name="srv1: apply", commands=["ifup -a", "service dnsmasq status >/dev/null && service dnsmasq restart || service dnsmasq start"])
 

@@ -351,13 +351,27 @@ class Stations:
         run(["ip", "-n", station.netns, "link", "set", ADMIN_IFACE, "up"])
 
     def wait_ssh(self, timeout: float = SSH_TIMEOUT) -> None:
+        """Wait until every station's sshd answers (from the admin namespace); a station whose
+        processes are gone (its boot failed) is said at once, with the end of its console."""
         addresses = [s.address for s in self.stations.values()]
-        proc = self.in_admin([sys.executable, "-c", WAIT_SSH, str(timeout), *addresses], timeout=timeout + 10)
-        if proc.returncode != 0:
-            silent = set(proc.stdout.split())
+        poller = subprocess.Popen(["ip", "netns", "exec", self.admin_ns, sys.executable, "-c", WAIT_SSH, str(timeout),
+                                   *addresses], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            while poller.poll() is None:
+                dead = [name for name, alive in self.alive().items() if not alive]
+                if dead:
+                    raise StationError("station(s) stopped while booting: "
+                                       + "; ".join(f"{n}: {self.console(n)}" for n in dead))
+                time.sleep(0.05)
+        finally:
+            if poller.poll() is None:
+                poller.kill()
+            stdout, stderr = poller.communicate()
+        if poller.returncode != 0:
+            silent = set(stdout.split())
             names = [s.name for s in self.stations.values() if s.address in silent]
             raise StationError(f"sshd did not answer on {', '.join(names) or '?'} within {timeout:.0f} s: "
-                               + "; ".join(f"{n}: {self.console(n)}" for n in names) + proc.stderr)
+                               + "; ".join(f"{n}: {self.console(n)}" for n in names) + stderr)
 
     def console(self, name: str, lines: int = 3) -> str:
         try:
