@@ -3,10 +3,10 @@
     .venv/bin/python bench/bench_class.py [--trainees 12] [--workers N]
 
 Builds the class (`up --class`), applies the solution to half of the trainees, grades the whole
-class (`grade --class`: parallel workers, one pooled SSH connection per host) and takes it down,
+class (`grade --class`: parallel forked workers) and takes it down,
 printing the wall time of each step, the checks per second and the peak memory of the grading
 (the whole process tree). Then, for the same checks on the same hosts, a naive run: one trainee
-after the other, each in its own pytest process, with a new SSH connection for every check; and
+after the other, each in its own pytest process; and
 the ratio of the two. Both runs must give every trainee the same score.
 
 Targets (2 cores): the whole class graded in under 30 s and at least 5 times faster than the naive
@@ -96,14 +96,14 @@ def main() -> None:
     parallel = {tid: json.loads((out / tid / "results.json").read_text()) for tid in ids}
     checks = sum(len(r["checks"]) for r in parallel.values())
 
-    # The naive way: one trainee after the other, a new SSH connection for every check.
+    # The naive way: one trainee after the other, each in a pytest process of its own.
     t0 = time.perf_counter()
     naive = {}
     for tid in ids:
         result = work / "naive" / f"{tid}.json"
         subprocess.run([sys.executable, "-m", "pytest", "checks/ip-plan", "-p", "no:cacheprovider", "-q",
-                        "--lab", "ip-plan", "--instance", f"ip-plan-{tid}", "--results", str(result),
-                        "--reconnect-each-check"], capture_output=True, cwd=ROOT)
+                        "--lab", "ip-plan", "--instance", f"ip-plan-{tid}", "--results", str(result)],
+                       capture_output=True, cwd=ROOT)
         naive[tid] = json.loads(result.read_text())
     naive_time = time.perf_counter() - t0
 
@@ -116,7 +116,7 @@ def main() -> None:
     print(f"  grade --class   {grade:6.2f} s   {checks / grade:6.1f} checks/s   peak memory {peak / 2**20:.0f} MiB (PSS)"
           f"   (target < 30 s)")
     print(f"  naive grading   {naive_time:6.2f} s   {checks / naive_time:6.1f} checks/s"
-          f"   (one trainee after the other, one SSH connection per check)")
+          f"   (one trainee after the other, a pytest process each)")
     print(f"  speed-up        {naive_time / grade:6.1f} x   (target >= 5 x)")
     print(f"  down --class    {down:6.2f} s")
     print(f"  same scores in both runs: {'yes' if same else 'NO'}; "

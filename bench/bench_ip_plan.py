@@ -1,5 +1,5 @@
 """Benchmark: wall time of `up`, `solve`, `grade`, `reboot` and `down` for the ip-plan lab, and
-the cost of one command over the pooled SSH connection.
+the cost of one command a check runs on a host (through the host's console).
 
     .venv/bin/python bench/bench_ip_plan.py [--runs N]
 
@@ -27,7 +27,7 @@ def timed(*args: str, ok=(0,)) -> float:
     return elapsed
 
 
-def ssh_round_trip(count: int = 200) -> float:
+def command_round_trip(count: int = 200) -> float:
     from tspcr_lab.context import open_context
 
     context = open_context("ip-plan", instance=INSTANCE)
@@ -52,12 +52,12 @@ def main() -> None:
         steps["solve"].append(timed("solve", "ip-plan", "--instance", INSTANCE))
         steps["grade"].append(timed("grade", "ip-plan", "--instance", INSTANCE, "--out", f"/tmp/{INSTANCE}-results"))
         steps["reboot"].append(timed("reboot", "pc1", "--instance", INSTANCE))
-        rtt.append(ssh_round_trip())
+        rtt.append(command_round_trip())
         steps["down"].append(timed("down", "ip-plan", "--instance", INSTANCE))
     print(f"ip-plan (4 hosts, 14 checks), {runs} runs: median / worst")
     for name, values in steps.items():
         print(f"  {name:7s} {statistics.median(values):6.2f} s / {max(values):6.2f} s")
-    print(f"  one command over the pooled SSH connection: {statistics.median(rtt) * 1000:.2f} ms")
+    print(f"  one command through the host's console: {statistics.median(rtt) * 1000:.2f} ms")
 
 
 if __name__ == "__main__":

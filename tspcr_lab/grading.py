@@ -8,7 +8,7 @@ with timestamps) and ``SIGNATURE.json`` (HMAC with the examiner's key, see
 
 A class is graded by worker processes, one per trainee, a bounded number at a time. Each is
 forked from this process once everything is imported, so a trainee costs a fork and a pytest
-session, not a Python start; each trainee's checks use one pooled SSH connection per host.
+session, not a Python start.
 Progress (checks done) and the trainee's results come back through the worker's own pipe. A
 trainee whose grading cannot even start (lab not up...), or whose worker dies (killed by the
 OOM killer...), gets a row saying why; the others are graded normally.
