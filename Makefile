@@ -50,14 +50,15 @@ demo: setup
 	@echo "  $(TSPCR) solve ip-plan && $(TSPCR) grade ip-plan --out demo-results"
 	@echo "Take it down: $(TSPCR) down ip-plan"
 
+# Each e2e module builds instances of its own (isolated, named apart): modules run side by side.
 test: setup
-	$(PY) -m pytest tests -p no:cacheprovider -q
+	$(PY) -m pytest tests -p no:cacheprovider -q -n 2 --dist loadfile
 
 unit: setup
 	$(PY) -m pytest tests/unit -p no:cacheprovider -q
 
 e2e: setup
-	$(PY) -m pytest tests/e2e -p no:cacheprovider -q
+	$(PY) -m pytest tests/e2e -p no:cacheprovider -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) demo-results *.egg-info

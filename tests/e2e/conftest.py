@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -99,8 +100,18 @@ class LabUnderTest:
     def on(self, host: str, script: str) -> str:
         return on(self.vlab, host, script)
 
-    def crash(self, host: str) -> None:
-        crash(self.vlab, host)
+    @contextlib.contextmanager
+    def altered(self, host: str, script: str | None = None):
+        """For the block: ``host`` changed by ``script`` (the trainee's hands), or stopped dead
+        without one (a crashed PC); rebooted after, from its files."""
+        if script is None:
+            crash(self.vlab, host)
+        else:
+            self.on(host, script)
+        try:
+            yield
+        finally:
+            self.vlab.reboot(host)
 
     def grade(self, tmp_path: Path, *extra: str) -> tuple[int, dict]:
         proc = self.cli("grade", "--out", str(tmp_path), *extra)

@@ -1,5 +1,6 @@
 """Real stations for the e2e test of the real-lab path (``--inventory``), built without the
-virtual engine (nothing of :mod:`tspcr_lab.virtual` is used here).
+virtual engine (nothing of :mod:`tspcr_lab.virtual` is used here but the script that mounts a
+host's root file system, its power-on).
 
 For each host of a lab file, a *station*: a Debian system of its own, reached only over SSH, the
 way a trainee's PC or server is:
@@ -13,7 +14,7 @@ way a trainee's PC or server is:
   read-only lower layer under a per-station upper folder in a temporary folder of the test. That
   upper layer holds what installing the station gave it: host name, /etc/hosts, machine-id, SSH
   host key, root's ``authorized_keys`` with the test's key;
-* its boot (:data:`INIT`): host name, loopback, ``ifup -a``, then the services that Debian's
+* its power-on (the hosts' boot script, mounting its root) and its boot (:data:`INIT`): host name, loopback, ``ifup -a``, then the services that Debian's
   packages enabled at boot (``/etc/rc2.d/S??NAME``) among the lab's packages, sshd last (so a
   station that answers SSH has started its services);
 * its cables: a veth per ``[[links]]`` entry to a Linux bridge (the lab's switch) in a *switch*
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
 import psutil
@@ -53,40 +55,13 @@ ADMIN_IFACE = "adm0"  # the station's management interface (named unlike the vir
 BASE_PACKAGES = ("openssh-server",)
 SSH_TIMEOUT = 60.0  # seconds for every station's sshd to answer after its start
 
-# Run as root of the station's user namespace, PID 1 of its PID namespace, before anything of the
-# station runs: waits for its cables (one line on stdin), mounts its root (overlay of the image
-# under its upper folder), /proc, /sys, /run, a /dev with the usual devices, pivots into it (the
-# machine's tree is detached) and hands over to tini and the station's init.
-BOOT = r"""
-set -eu
-H=$1 L=$2 INIT=$3
-shift 3
-R=$H/merged
-read -r _ || true
-exec </dev/null
-mount --make-rprivate /
-mount -t overlay overlay -o "lowerdir=$L,upperdir=$H/upper,workdir=$H/work,userxattr" "$R"
-mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
-mount -t sysfs -o nosuid,nodev,noexec,ro sysfs "$R/sys"
-mount -t tmpfs -o mode=755,size=64m,nosuid,nodev tmpfs "$R/run"
-mount -t tmpfs -o mode=755,size=1m,nosuid tmpfs "$R/dev"
-for d in null zero full random urandom tty; do
-    touch "$R/dev/$d"
-    mount --bind "/dev/$d" "$R/dev/$d"
-done
-mkdir -p "$R/dev/pts" "$R/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec devpts "$R/dev/pts"
-mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev tmpfs "$R/dev/shm"
-ln -s pts/ptmx "$R/dev/ptmx"
-ln -s /proc/self/fd "$R/dev/fd"
-mkdir -p "$R/.oldroot"
-cd "$R"
-pivot_root . .oldroot
-cd /
-umount -l /.oldroot
-rmdir /.oldroot
-exec /usr/bin/tini -- /bin/sh -c "$INIT" init "$@"
-"""
+# The power-on of a station: run as root of its user namespace, PID 1 of its PID namespace, it waits
+# for the cables (one line on stdin), mounts the station's root (overlay of the image under its
+# upper folder), /proc, /sys, /run, /tmp, a /dev with the usual devices, pivots into it (the
+# machine's tree is detached) and hands over to tini and the station's own init (INIT below). It
+# is the same power-on as a virtual host's: what differs, and what this test is about, is
+# everything after it (the station's init, files, cables and the grader's way in: SSH only).
+BOOT = resources.files("tspcr_lab.virtual").joinpath("boot.sh").read_text(encoding="utf-8")
 
 # The station's init, as a Debian system without systemd boots (sysv-rc, runlevel 2): host name,
 # loopback, the interfaces of /etc/network/interfaces (the networking service), then the services
@@ -299,8 +274,8 @@ class Stations:
             proc = subprocess.Popen(
                 ["unshare", "--user", f"--map-users={self.uid},0,{ID_COUNT}", f"--map-groups={self.gid},0,{ID_COUNT}",
                  "--setuid", "0", "--setgid", "0", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork",
-                 "--kill-child", "--", "/bin/sh", "-c", BOOT, "boot", str(station.dir), str(self.image), INIT,
-                 *self.services],
+                 "--kill-child", "--", "/bin/sh", "-c", BOOT, "boot", str(station.dir), str(self.image),
+                 "/bin/sh", "-c", INIT, "init", *self.services],
                 stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True,
                 env={"PATH": ENV_PATH, "LANG": "C.UTF-8"},
             )

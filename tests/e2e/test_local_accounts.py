@@ -226,11 +226,8 @@ def test_hostile_strings_are_escaped_in_the_report(accounts, tmp_path):
 def test_a_pc_that_is_not_running_gives_errors_not_failures(accounts, tmp_path):
     """pc1 stopped dead (not the trainee's doing): nothing can be observed, nothing is scored."""
     accounts.restore("solved")
-    accounts.crash("pc1")
-    try:
+    with accounts.altered("pc1"):
         code, results = accounts.grade(tmp_path)
-    finally:
-        accounts.vlab.reboot("pc1")
     assert code == 3 and results["complete"] is False
     assert by_status(results, "error") == ALL_CHECKS
     assert by_status(results, "failed") == set()
@@ -240,11 +237,8 @@ def test_sshd_stopped_by_the_trainee_is_their_result_not_an_error(accounts, tmp_
     """The grader reads pc1 through its console whatever the trainee did to sshd: the checks that
     need a user's SSH login fail (the users cannot log in), the others pass; the grade is complete."""
     accounts.restore("solved")
-    accounts.on("pc1", "service ssh stop >/dev/null")
-    try:
+    with accounts.altered("pc1", "service ssh stop >/dev/null"):
         code, results = accounts.grade(tmp_path)
-    finally:
-        accounts.vlab.reboot("pc1")
     assert code == 1 and results["complete"] is True
     assert by_status(results, "error") == set()
     failed = by_status(results, "failed")

@@ -148,11 +148,8 @@ def test_stopped_smbd_is_the_trainees_failure(lab, tmp_path):
 def test_a_pc_that_is_not_running_gives_errors_not_failures(lab, tmp_path):
     """pc1 stopped dead: what needs pc1 is an error, what is read on srv1 alone is scored."""
     lab.restore("solved", ["srv1"])
-    lab.crash("pc1")
-    try:
+    with lab.altered("pc1"):
         code, results = lab.grade(tmp_path)
-    finally:
-        lab.vlab.reboot("pc1")
     assert code == 3 and results["complete"] is False
     assert by_status(results, "failed") == set()
     assert by_status(results, "passed") == SERVER_ONLY
@@ -163,11 +160,8 @@ def test_a_trainee_cutting_the_grader_off_pc1_changes_nothing(lab, tmp_path):
     """pc1's sshd stopped and its management interface down: the grader still reads pc1 through
     its console, and the shares (reached from pc1 over the lab's network) are judged as usual."""
     lab.restore("solved", ["srv1"])
-    lab.on("pc1", "service ssh stop; ip link set mgmt0 down")
-    try:
+    with lab.altered("pc1", "service ssh stop; ip link set mgmt0 down"):
         code, results = lab.grade(tmp_path)
-    finally:
-        lab.vlab.reboot("pc1")
     assert code == 0 and results["complete"] is True, by_status(results, "error") | by_status(results, "failed")
 
 

@@ -146,11 +146,8 @@ def test_sample_partial_work(env_lab, tmp_path):
 def test_a_pc_that_is_not_running_gives_errors_not_failures(env_lab, tmp_path):
     """pc1 stopped dead (not the trainee's doing): nothing can be observed, nothing is scored."""
     env_lab.restore("solved")
-    env_lab.crash("pc1")
-    try:
+    with env_lab.altered("pc1"):
         code, results = env_lab.grade(tmp_path)
-    finally:
-        env_lab.vlab.reboot("pc1")
     assert code == 3 and results["complete"] is False
     assert by_status(results, "error") == ALL_CHECKS
     assert by_status(results, "failed") == set()
@@ -159,11 +156,8 @@ def test_a_pc_that_is_not_running_gives_errors_not_failures(env_lab, tmp_path):
 def test_sshd_stopped_by_the_trainee_is_their_result_not_an_error(env_lab, tmp_path):
     """No user can open a session on pc1: the session checks fail, they are not errors."""
     env_lab.restore("solved")
-    env_lab.on("pc1", "service ssh stop >/dev/null")
-    try:
+    with env_lab.altered("pc1", "service ssh stop >/dev/null"):
         code, results = env_lab.grade(tmp_path)
-    finally:
-        env_lab.vlab.reboot("pc1")
     assert code == 1 and results["complete"] is True
     assert by_status(results, "error") == set() and by_status(results, "failed")
 

@@ -1,18 +1,20 @@
 #!/bin/sh
 # Starts one virtual host. Run by tspcr-lab as:
 #   unshare --user --map-users=BASE,0,65536 --map-groups=BASE,0,65536 --setuid 0 --setgid 0 \
-#           --mount --net --pid --uts --ipc --fork -- /bin/sh boot.sh HOSTDIR IMAGE
+#           --mount --net --pid --uts --ipc --fork -- /bin/sh boot.sh HOSTDIR IMAGE [INIT ARG...]
 # so this script is PID 1 of a new PID namespace, root of a new user namespace whose ids map to an
 # unprivileged range of the machine, with a network, mount, UTS and IPC namespace of its own (all
 # owned by that user namespace). It waits for one line on its standard input: tspcr-lab sends it
 # once the host's cables are plugged in its network namespace. Then it mounts the host's overlay
 # root (the lab's IMAGE, read-only, under HOSTDIR/upper, the host's own files), its own /proc,
 # /sys, /run, /tmp and a /dev with the usual character devices only, makes it the root (the
-# machine's tree is detached: nothing of it stays visible) and hands over to the host's init
-# under tini.
+# machine's tree is detached: nothing of it stays visible) and hands over, under tini, to the
+# host's init: the virtual lab's (host-init), or INIT with its arguments when given (what a test
+# that builds stations of its own boots them with).
 set -eu
 H=$1
 L=$2
+shift 2
 R=$H/merged
 read -r _ || true
 exec </dev/null
@@ -38,4 +40,7 @@ pivot_root . .oldroot
 cd /
 umount -l /.oldroot
 rmdir /.oldroot
+if [ $# -gt 0 ]; then
+    exec /usr/bin/tini -- "$@"
+fi
 exec /usr/bin/tini -- /bin/sh /usr/local/lib/tspcr-lab/host-init
