@@ -19,7 +19,7 @@ from .errors import TspcrError, UserError
 from .exitcodes import ExitStatus
 from .i18n import LANGS, t
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # a line of ours is never cut into two
 
 PROVISION_PROCESSES = 6  # trainees' copies provisioned side by side (see provision.run_deploy_batches)
 

@@ -64,9 +64,9 @@ def test_machine_files_are_not_visible(labs, tmp_path):
                                   "2>/dev/null; true").stdout
         assert found.strip() == "", found
         assert attempt(a, "pc1", f"test -e {Path.cwd()}").returncode != 0  # the checkout is not there
-        # the machine's state folder (other instances' keys and layers) is not in the host
-        state = attempt(a, "pc1", f"ls {STATE_ROOT}/{B} {STATE_ROOT}/{A}/keys 2>&1; echo rc=$?").stdout
-        assert "id_ed25519" not in state and "rc=0" not in state
+        # the machine's state folder (other instances' layers and state) is not in the host
+        state = attempt(a, "pc1", f"ls {STATE_ROOT}/{B} {STATE_ROOT}/{A}/state.json 2>&1; echo rc=$?").stdout
+        assert "state.json\n" not in state and "rc=0" not in state
     finally:
         for place in places:
             place.unlink(missing_ok=True)
@@ -233,3 +233,37 @@ class VirtualStatus:
     def of(instance: str) -> dict:
         data = json.loads(cli("status", "--json", check=True).stdout)
         return [i for i in data if i["instance"] == instance][0]
+
+
+def test_down_goes_on_past_a_step_that_fails_and_says_what_is_left(monkeypatch):
+    from tspcr_lab.virtual.lab import VirtualLab
+    from tspcr_lab.virtual.netns import VirtualLabError
+
+    lab = LabUnderTest("ip-plan", "e2e-partial", 41).up()
+    state = load_instance_state("e2e-partial")
+    real_stop = VirtualLab._stop
+
+    def stop(self, host):
+        if host.name == "pc2":
+            raise VirtualLabError("pc2: simulated failure to stop")
+        real_stop(self, host)
+
+    monkeypatch.setattr(VirtualLab, "_stop", stop)
+    with pytest.raises(VirtualLabError) as info:
+        lab.vlab.down()
+    message = str(info.value)
+    assert "\n" not in message and "pc2: simulated failure" in message and "tries again" in message
+    for name in ("pc1", "r1", "srv1"):  # the other steps were done
+        assert not running(state.hosts[name].pid)
+    assert not netns.exists(state.core)
+    assert list(load_instance_state("e2e-partial").hosts) == ["pc2"]  # what is left is still known
+    monkeypatch.setattr(VirtualLab, "_stop", real_stop)
+    assert lab.vlab.down() == ["pc2"]  # down again removes it
+    assert not running(state.hosts["pc2"].pid) and not (STATE_ROOT / "e2e-partial").exists()
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -24,6 +24,7 @@ def test_real_ip_plan_lab_loads(monkeypatch):
     assert lab.competencies == ("007", "030")
     assert (lab.mastery_threshold, lab.check_timeout) == (0.7, 20.0)
     assert lab.hints["test_address"]["en"].startswith("File /etc/network/interfaces")
+    assert lab.packages == ("dnsmasq",)  # what its hosts need beyond the base image
 
 
 @pytest.fixture
@@ -61,6 +62,12 @@ MUTATIONS = [
                  id="bad-grader-address"),
     pytest.param("mastery_threshold = 0.7", "mastery_threshold = true", ["lab.mastery_threshold", "true"],
                  id="bool-threshold"),
+    pytest.param('packages = ["dnsmasq"]', 'packages = ["dnsmasq; rm -rf /"]', ["lab.packages", "not a Debian package"],
+                 id="bad-package-name"),
+    pytest.param('packages = ["dnsmasq"]', 'packages = "dnsmasq"', ["lab.packages", "expected list"],
+                 id="packages-not-a-list"),
+    pytest.param('packages = ["dnsmasq"]', 'pakages = ["dnsmasq"]', ["lab.pakages", "did you mean 'packages'"],
+                 id="typo-packages"),
 ]
 
 

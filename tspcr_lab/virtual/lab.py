@@ -13,7 +13,7 @@ Layout of one running lab instance (``ip-plan`` for one trainee):
   boot.sh then mounts the host's overlay root (the lab's image, read-only, under the host's own
   files), its own /proc and /sys, and starts tini and the host's init (hostname, sysctls,
   ``ifup -a``, services, sshd);
-* state (writable layers, keys, state.json) on a tmpfs at /run/tspcr-lab, which the hosts cannot
+* state (writable layers, snapshots, state.json) on a tmpfs at /run/tspcr-lab, which the hosts cannot
   see.
 
 An instance owns exactly what its state names: its core namespace, its hosts' processes (by id
@@ -62,7 +62,7 @@ def require_root() -> None:
 
 def _ensure_state_fs() -> None:
     """The tmpfs holding every instance's state. Mode 711: hosts' root (an unprivileged id) passes
-    through it to mount its own layer, and can list nothing; keys and state files are root's."""
+    through it to mount its own layer, and can list nothing; state files are root's."""
     STATE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)
     if not os.path.ismount(STATE_ROOT):
         subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=711", "tspcr-lab", str(STATE_ROOT)], check=True)
@@ -142,10 +142,6 @@ class VirtualLab:
     def state_file(self) -> Path:
         return self.dir / "state.json"
 
-    @property
-    def key_file(self) -> Path:
-        return self.dir / "keys" / "id_ed25519"
-
     def host_dir(self, host: str) -> Path:
         return self.dir / "hosts" / host
 
@@ -213,17 +209,14 @@ class VirtualLab:
                 state.hosts[spec.name] = host
             self._save(state)  # from here on, down removes exactly what the state names
             try:
-                (self.dir / "keys").mkdir(mode=0o700)
                 (self.dir / "hosts").mkdir(mode=0o711)
-                grader_key = rootfs.generate_key(self.key_file, f"tspcr-lab grader {self.instance}")
                 for spec in self.lab.hosts.values():
                     state.hosts[spec.name].public_key = rootfs.prepare_upper(
-                        self.host_dir(spec.name), spec.name, f"{spec.mgmt}/{prefix}", grader_key, ids)
+                        self.host_dir(spec.name), spec.name, f"{spec.mgmt}/{prefix}", ids)
                 self._make_core()
                 for host in state.hosts.values():
                     self._start(state, host)
                     self._save(state)
-                self._write_known_hosts(state)
                 self._wait_ready(state, list(state.hosts))
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -349,10 +342,6 @@ class VirtualLab:
                 return
             time.sleep(0.01)
 
-    def _write_known_hosts(self, state: InstanceState) -> None:
-        lines = [f"{h.mgmt} {h.public_key}" for h in state.hosts.values()]
-        (self.dir / "known_hosts").write_text("\n".join(lines) + "\n")
-
     def mgmt_socket(self) -> socket.socket:
         """A new TCP socket on the lab's management network (it lives in the core namespace)."""
         return netns.socket_in(self.core)
@@ -408,20 +397,33 @@ class VirtualLab:
         return []
 
     def _teardown(self, state: InstanceState | None) -> list[str]:
-        removed, problems = [], []
+        """Stop every host, remove the core namespace and the folder. A host that could not be
+        stopped stays in the state (with its files), so that ``down`` again tries it again."""
+        removed, problems, left = [], [], {}
         for host in (state.hosts.values() if state else ()):
             try:
                 self._stop(host)
                 removed.append(host.name)
             except Exception as exc:  # noqa: BLE001 - go on, say it at the end
                 problems.append(f"{host.name}: {exc}")
+                left[host.name] = host
         netns.delete(self.core)
         if netns.exists(self.core):
             problems.append(f"network namespace {self.core} is still there")
-        if self.dir.exists():
-            shutil.rmtree(self.dir, onerror=lambda _f, path, exc: problems.append(f"{path}: {exc[1]}"))
+
+        def note(_function, path, exc_info) -> None:
+            problems.append(f"{path}: {exc_info[1]}")
+
+        if left and state is not None:
+            state.hosts = left
+            self._save(state)
+            for name in removed:
+                shutil.rmtree(self.host_dir(name), onerror=note)
+        elif self.dir.exists():
+            shutil.rmtree(self.dir, onerror=note)
         if problems:
-            raise VirtualLabError(f"lab {self.instance} is partly down; could not remove: {'; '.join(problems)}")
+            again = f" (tspcr-lab down {state.lab} --instance {self.instance} tries again)" if left and state else ""
+            raise VirtualLabError(f"lab {self.instance} is partly down; could not remove: {'; '.join(problems)}{again}")
         return removed
 
     # -- operations on one host ----------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 A host's root is an overlay: the lab's image (:mod:`tspcr_lab.virtual.image`) as the read-only
 lower layer, and the host's ``upper`` folder (on the lab's tmpfs) on top. This module prepares
-that upper folder before the first boot: a fresh identity (hostname, machine-id, SSH host key), the
-grader's key and a neutral network configuration, every file owned by the hosts' id range (root
+that upper folder before the first boot: a fresh identity (hostname, machine-id, SSH host key) and a
+neutral network configuration, every file owned by the hosts' id range (root
 inside the host), since the host's root is nobody on the machine.
 """
 
@@ -24,8 +24,7 @@ Include /etc/ssh/sshd_config.d/*.conf
 Port 22
 HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
-# The grader's key lives outside /root so that a trainee's change to /root/.ssh cannot lock it out.
-AuthorizedKeysFile .ssh/authorized_keys /etc/tspcr-lab/authorized_keys
+# The grader never logs in over SSH (it reads the host through its console): sshd is the users'.
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
 UsePAM yes
@@ -64,7 +63,7 @@ def generate_key(path: Path, comment: str) -> str:
     return path.with_name(path.name + ".pub").read_text().strip()
 
 
-def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, authorized_key: str, ids: IdRange) -> str:
+def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, ids: IdRange) -> str:
     """Lay out ``host_dir`` (upper, work, merged) for a first boot; return the host's public key."""
     upper = host_dir / "upper"
     for sub in ("upper", "work", "merged"):
@@ -79,7 +78,6 @@ def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, authorized_key:
         stale.unlink()
     public = generate_key(upper / "etc/ssh/ssh_host_ed25519_key", f"root@{hostname}")
     _write(upper / "etc/tspcr-lab/mgmt.env", f"MGMT_ADDRESS={mgmt_cidr}\n")
-    _write(upper / "etc/tspcr-lab/authorized_keys", authorized_key + "\n", 0o600)
     _write(upper / "etc/tspcr-lab/boot-services", "ssh\n")
     init = resources.files("tspcr_lab.virtual").joinpath("host-init.sh").read_text(encoding="utf-8")
     _write(upper / "usr/local/lib/tspcr-lab/host-init", init, 0o755)
