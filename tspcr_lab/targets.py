@@ -92,7 +92,7 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
 
 def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
     from .transport.console import ConsoleTransport
-    from .virtual.lab import host_console, host_running
+    from .virtual.lab import console_env, host_console, host_running
 
     def current():  # the host's state as it is now: a reboot gives it a new PID 1
         return vlab.load_state().host(name)
@@ -107,6 +107,7 @@ def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
 
         return ConsoleTransport(
             name, lambda: host_console(state(), vlab.instance), running=lambda: host_running(state()),
+            env=console_env(),
             # users' logins check no host key (a trainee may make new ones): the management
             # network, opened from the core namespace, reaches only this host
             login_transport=lambda: SSHTransport(name, mgmt, sock_factory=vlab.mgmt_socket, known_hosts="",

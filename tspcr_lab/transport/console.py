@@ -30,12 +30,13 @@ class ConsoleTransport(Transport):
     name = "console"
 
     def __init__(self, host: str, console: Callable[[], list[str]], *, running: Callable[[], bool],
-                 login_transport: Callable[[], Transport] | None = None):
+                 env: dict[str, str] | None = None, login_transport: Callable[[], Transport] | None = None):
         """``console()`` gives the nsenter prefix (raising HostUnreachable when the host is not
-        running); ``running()`` tells whether it runs; ``login_transport()`` a new SSH transport
-        to the host's sshd for user logins."""
+        running) and ``env`` the whole environment of the command; ``running()`` tells whether it
+        runs; ``login_transport()`` a new SSH transport to the host's sshd for user logins."""
         self.host = host
         self._console = console
+        self._env = dict(env or {})
         self._running = running
         self._login_transport = login_transport
 
@@ -43,7 +44,7 @@ class ConsoleTransport(Transport):
         started, t0 = time.time(), time.monotonic()
         argv = [*self._console(), "/bin/sh", "-c", command]
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+                                start_new_session=True, env=self._env)
         try:
             stdout, stderr = _collect(proc, t0 + timeout)
         except CommandTimeout:

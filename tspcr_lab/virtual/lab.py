@@ -502,20 +502,26 @@ def console_command(instance: str, host: str, argv: list[str], tty: bool = False
     """The command line that runs ``argv`` as root inside a virtual host through its console
     (nsenter into its namespaces, the user namespace included, so as the host's root and nobody
     more; a clean environment): it works even when the trainee broke the host's network or its
-    sshd, which is what ``shell``, ``exec``, provisioning and the checks use."""
+    sshd, which is what ``shell``, ``exec`` and provisioning use."""
     require_root()
-    return host_console(load_instance_state(instance).host(host), instance, tty=tty) + list(argv)
+    env = [f"{key}={value}" for key, value in console_env(tty).items()]
+    return host_console(load_instance_state(instance).host(host), instance) + ["env", "-i", *env, *argv]
 
 
-def host_console(hs: HostState, instance: str, tty: bool = False) -> list[str]:
-    """The nsenter prefix of :func:`console_command` for a host whose state is known."""
+def host_console(hs: HostState, instance: str) -> list[str]:
+    """The nsenter prefix that enters a running host (run it with :func:`console_env`)."""
     if not _process_alive(hs.pid, hs.started):
         raise HostNotRunning(f"host {hs.name} of lab {instance} is not running (tspcr-lab reboot {hs.name})")
-    env = ["env", "-i", f"PATH={ENV_PATH}", "HOME=/root", "LANG=C.UTF-8", "USER=root", "LOGNAME=root"]
-    if tty:
-        env.append(f"TERM={os.environ.get('TERM', 'xterm')}")
     return ["nsenter", "--target", str(hs.pid), "--user", "--mount", "--uts", "--ipc", "--net", "--pid",
-            "--root", "--wd", "--", *env]
+            "--root", "--wd", "--"]
+
+
+def console_env(tty: bool = False) -> dict[str, str]:
+    """The whole environment of a command run through a host's console (nothing of the caller's)."""
+    env = {"PATH": ENV_PATH, "HOME": "/root", "LANG": "C.UTF-8", "USER": "root", "LOGNAME": "root"}
+    if tty:
+        env["TERM"] = os.environ.get("TERM", "xterm")
+    return env
 
 
 def host_running(hs: HostState) -> bool:
