@@ -120,7 +120,7 @@ def coverage(as_json: bool, lang: str) -> None:
     out.print(table)
     counts = {status: sum(1 for row in rows if row["status"] == status) for status in styles}
     out.print(f"{len(rows)} competencies: {counts['automated']} automated, {counts['manual']} manual, "
-              f"{counts['uncovered']} uncovered")
+              f"{counts['uncovered']} uncovered; {sum(row['checks'] for row in rows)} checks (as pytest collects them)")
 
 
 class_option = click.option("--class", "class_file", type=click.Path(dir_okay=False),
@@ -212,22 +212,9 @@ def _up_class(lab, class_file: str, seed: int | None, inventory: str | None) -> 
 
 
 def _provision(targets, deploy_file: Path) -> None:
-    """Apply a deploy in one pyinfra run to every target's hosts, each host with its own
-    trainee's parameters in its data (``lab_params``, ``lab_expected``, ``lab_role``)."""
-    from .provision import ProvisionError, run_deploy_batches
+    from .provision import apply_to_targets
 
-    batches = []
-    for target, lab_params in targets:
-        batches.append([
-            (pyinfra_name, {**data, "lab_params": lab_params.params, "lab_expected": lab_params.expected,
-                            "lab_role": target.lab.hosts[name].role})
-            for name, (pyinfra_name, data) in target.provision_hosts.items()
-        ])
-    result = run_deploy_batches(deploy_file, batches, processes=PROVISION_PROCESSES)
-    problems = [f"{name}: unreachable ({why})" for name, why in result.unreachable.items()]
-    problems += [f"{name}: an operation failed" for name in result.failed]
-    if problems:
-        raise ProvisionError(f"{deploy_file.name} was not fully applied: {'; '.join(problems)}")
+    apply_to_targets(targets, deploy_file, processes=PROVISION_PROCESSES)
 
 
 @cli.command()
@@ -429,13 +416,15 @@ def _check_target(lab_name: str, options: dict):
 
 
 def _summary(lab, results: dict, lang: str, hints: bool, exam: bool = False) -> None:
+    from .classreport import check_name
+
     table = Table(t("result", lang), t("check", lang), t("competency", lang), t("points", lang), t("message", lang))
     for check in results["checks"]:
         text = check.get("public", "") if exam else check["message"]
         message = Text(text)
         if hints and check["hint"]:
             message.append(f"\n{t('hint', lang)} : {check['hint']}", style="cyan")
-        name = check["id"] + (f" ({t('manual', lang)})" if check.get("kind") == "manual" else "")
+        name = check_name(check, lang)
         table.add_row(Text(t(check["status"], lang), style=STATUS_STYLE.get(check["status"], "")),
                       Text(name), check["competency"], f"{check['earned']:g}/{check['points']:g}", message)
     out.print(table)
@@ -558,6 +547,49 @@ def _grade_class(lab, classroom, out_dir: Path, options, seed, inventory, worker
     out.print(table)
     out.print(t("report_written", lang, path=out_dir / "class.html") + f" ({time.monotonic() - t0:.2f} s)")
     sys.exit(exit_status_of(complete, failed))
+
+
+@cli.command()
+@click.argument("lab_name", metavar="LAB")
+@click.option("--seed", type=int, default=4242, show_default=True, help="Seed of the copies' parameters.")
+@click.option("--copies", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="Copies of the lab the cases are spread over (run side by side).")
+@click.option("--only", multiple=True, help="Run only this fault or alternative (repeatable).")
+@json_option
+@lang_option
+def selftest(lab_name: str, seed: int, copies: int, only: tuple[str, ...], as_json: bool, lang: str) -> None:
+    """Check that LAB grades what it says: the untouched lab does not score the maximum, its
+    solution does, each fault of labs/LAB/faults.toml fails exactly its checks (and only its
+    competency loses points), each alternative keeps the maximum."""
+    from .labfile import load_cases
+    from .selftest import run_selftest
+    from .virtual.lab import require_root
+
+    require_root()
+    lab = _lab(lab_name)
+    titles = {case.id: case.title_in(lang) for case in load_cases(lab)}
+    t0 = time.monotonic()
+
+    def show(outcome) -> None:
+        if as_json:
+            return
+        mark = Text("ok  ", style="green") if outcome.ok else Text("FAIL", style="red")
+        line = Text.assemble(mark, f" {outcome.kind:11s} {outcome.case}: {titles.get(outcome.case, '')}".rstrip(": "),
+                             f"  ({outcome.score:g}/{outcome.max_score:g}, {outcome.seconds:.1f} s)")
+        out.print(line)
+        for problem in outcome.problems:
+            out.print(Text(f"      {problem}", style="red"))
+
+    outcomes = run_selftest(lab, seed=seed, copies=copies, only=only, on_outcome=show)
+    bad = [o for o in outcomes if not o.ok]
+    kinds = [o.kind for o in outcomes]
+    summary = (f"selftest {lab.id}: {kinds.count('fault')} faults, {kinds.count('alternative')} alternatives; "
+               f"{'all as expected' if not bad else f'{len(bad)} not as expected'} in {time.monotonic() - t0:.1f} s")
+    if as_json:
+        click.echo(json.dumps({"lab": lab.id, "ok": not bad, "outcomes": [o.to_json() for o in outcomes]}, indent=2))
+    else:
+        out.print(Text(summary, style="red" if bad else "green"))
+    sys.exit(ExitStatus.CHECKS_FAILED if bad else ExitStatus.OK)
 
 
 @cli.command()

@@ -99,6 +99,8 @@ class Lab:
     hints: dict[str, dict[str, str]]  # check name -> {lang: hint}
     rubric: tuple[RubricItem, ...] = ()  # manual items, marked by the examiner
     packages: tuple[str, ...] = ()  # Debian packages the lab's virtual hosts need beyond the base image
+    # check name -> {lang: title}: what reports show instead of the check's id, with {parameter} placeholders
+    titles: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def checks_path(self) -> Path:
@@ -142,7 +144,8 @@ class _Table:
         self.used.add(key)
         if key not in self.data:
             if default is ...:
-                raise self.fail(key, "missing")
+                close = difflib.get_close_matches(key, [k for k in self.data if k not in self.used], n=1)
+                raise self.fail(key, "missing" + (f" (did you mean '{key}' where you wrote '{close[0]}'?)" if close else ""))
             return default
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
@@ -308,6 +311,7 @@ def load_lab(name: str) -> Lab:
     hints = {}
     for check, texts in hints_raw.items():
         hints[check] = _texts(_Table(hints_raw, "hints", file), check)
+    titles = _titles(top.get("titles", dict, {}), file)
     top.done()
 
     return Lab(
@@ -328,7 +332,38 @@ def load_lab(name: str) -> Lab:
         hints=hints,
         rubric=rubric,
         packages=tuple(sorted(set(packages))),
+        titles=titles,
     )
+
+
+CHECK_NAME_RE = re.compile(r"^test\w*$")
+
+
+def _titles(raw: dict[str, Any], file: Path) -> dict[str, dict[str, str]]:
+    """``[titles]``: check name -> {lang: title}, such as
+    ``test_address = { fr = "Adresse IPv4 de eth0 — {pc}", en = "IPv4 address of eth0 — {pc}" }``.
+    A ``{name}`` placeholder is a parametrize argument of the check (``{id}``: the case's id);
+    that each one is a parameter of its check, and that the check exists, is verified by the
+    plugin when pytest collects the checks."""
+    from .i18n import LANGS, title_placeholders
+
+    table = _Table(raw, "titles", file)
+    titles = {}
+    for check in raw:
+        if not CHECK_NAME_RE.match(check):
+            raise table.fail(check, "is not a check's name (a test function: test_...)")
+        texts = _texts(table, check)
+        for lang, text in texts.items():
+            if lang not in LANGS:
+                raise table.fail(check, f"unknown language '{lang}' (languages: {', '.join(LANGS)})")
+            if not text.strip():
+                raise table.fail(check, f"empty {lang} title")
+            try:
+                title_placeholders(text)
+            except ValueError as exc:
+                raise table.fail(check, f"{lang} title {text!r}: {exc}") from None
+        titles[check] = texts
+    return titles
 
 
 def read_rubric_items(items: list, where: str, file: Path) -> tuple[RubricItem, ...]:
@@ -356,3 +391,89 @@ def read_rubric_items(items: list, where: str, file: Path) -> tuple[RubricItem, 
         table.done()
         out.append(RubricItem(item_id, code, float(points), title, guide))
     return tuple(out)
+
+
+# -- faults: what a lab's self-test applies to its solved state -----------------------------------
+
+FAULT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+PLACEHOLDER_RE = re.compile(r"\{\{\s*(params|expected)((?:\.[A-Za-z0-9_-]+)+)\s*(\|\s*quote\s*)?\}\}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One case of a lab's self-test (``labs/<id>/faults.toml``): a *fault* (a trainee's mistake,
+    applied to the solved lab: exactly the checks in ``fails`` must fail, and only ``competency``
+    lose points) or an *alternative* (another correct way to do the work: the maximum stays)."""
+
+    kind: str  # "fault" or "alternative"
+    id: str
+    title: dict[str, str]
+    hosts: tuple[str, ...]  # where ``run`` runs, in order (each restored to the solved state first)
+    run: dict[str, str]  # host -> shell script (with {{ params.x }} / {{ expected.x | quote }})
+    fails: frozenset[str] = frozenset()
+    competencies: tuple[str, ...] = ()  # the only competencies allowed to lose points
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("fr") or self.id
+
+    def script(self, host: str, values: dict[str, Any]) -> str:
+        """The host's script with its placeholders replaced by the trainee's values."""
+        import shlex
+
+        def value(match: re.Match) -> str:
+            found: Any = values[match.group(1)]
+            for key in match.group(2).strip(".").split("."):
+                if isinstance(found, list) and key.isdigit() and int(key) < len(found):
+                    found = found[int(key)]
+                elif isinstance(found, dict) and key in found:
+                    found = found[key]
+                else:
+                    raise UserError(f"{self.kind} {self.id}: no value {match.group(1)}{match.group(2)}")
+            return shlex.quote(str(found)) if match.group(3) else str(found)
+
+        return PLACEHOLDER_RE.sub(value, self.run[host])
+
+
+def load_cases(lab: Lab) -> tuple[Case, ...]:
+    """The lab's faults and alternatives (none when it has no faults.toml)."""
+    file = lab.path / "faults.toml"
+    if not file.is_file():
+        return ()
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    top = _Table(raw, "", file)
+    cases: list[Case] = []
+    for kind, key in (("fault", "fault"), ("alternative", "alternative")):
+        for i, item in enumerate(top.get(key, list, [])):
+            table = _Table(item, f"{key}[{i}]", file)
+            case_id = table.get("id", str)
+            if not FAULT_ID_RE.match(case_id):
+                raise table.fail("id", f"'{case_id}' must be lower-case letters, digits and '-'")
+            if any(c.id == case_id for c in cases):
+                raise table.fail("id", f"'{case_id}' is declared twice")
+            title = _texts(table, "title")
+            run = table.get("run", dict)
+            for host, script in run.items():
+                if host not in lab.hosts:
+                    raise table.fail("run", f"unknown host '{host}' (hosts: {', '.join(lab.hosts)})")
+                if not isinstance(script, str) or not script.strip():
+                    raise table.fail("run", f"{host}: a shell script is needed")
+            if not run:
+                raise table.fail("run", "needs a script for at least one host")
+            fails: list = []
+            codes: tuple[str, ...] = ()
+            if kind == "fault":
+                fails = table.get("fails", list)
+                if not fails or not all(isinstance(f, str) for f in fails):
+                    raise table.fail("fails", "a fault names the checks it must fail (check ids, as in results.json)")
+                given = table.get("competency", (str, list))
+                codes = tuple([given] if isinstance(given, str) else given)
+                for code in codes:
+                    if code not in lab.competencies:
+                        raise table.fail("competency", f"{code!r} is not one of the lab's ({', '.join(lab.competencies)})")
+            table.done()
+            cases.append(Case(kind, case_id, title, tuple(run), dict(run), frozenset(fails), codes))
+    top.done()
+    return tuple(cases)

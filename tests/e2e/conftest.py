@@ -27,12 +27,12 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-def cli(*args: str, check: bool = False, user: str | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, check: bool = False, user: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the real command line, as a newcomer would."""
     argv = [sys.executable, "-m", "tspcr_lab", *args]
     if user:
         argv = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *argv]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"tspcr-lab {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc

@@ -119,6 +119,25 @@ def run_deploy_batches(deploy_file: Path, batches: list[list[tuple[str, dict[str
     return merged
 
 
+def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> ProvisionResult:
+    """Apply a deploy in one run to every target's hosts ((Target, LabParams) pairs), each host
+    with its own trainee's parameters in its data (``lab_params``, ``lab_expected``, ``lab_role``);
+    a host not reached or an operation that failed is a ProvisionError, on one line."""
+    batches = []
+    for target, lab_params in targets:
+        batches.append([
+            (pyinfra_name, {**data, "lab_params": lab_params.params, "lab_expected": lab_params.expected,
+                            "lab_role": target.lab.hosts[name].role})
+            for name, (pyinfra_name, data) in target.provision_hosts.items()
+        ])
+    result = run_deploy_batches(deploy_file, batches, processes=processes)
+    problems = [f"{name}: unreachable ({why})" for name, why in result.unreachable.items()]
+    problems += [f"{name}: an operation failed" for name in result.failed]
+    if problems:
+        raise ProvisionError(f"{deploy_file.name} was not fully applied: {'; '.join(problems)}")
+    return result
+
+
 def _run_deploy_safe(deploy_file: Path, hosts: list[tuple[str, dict[str, Any]]]) -> ProvisionResult | str:
     try:
         return run_deploy(deploy_file, hosts)
