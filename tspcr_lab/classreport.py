@@ -7,7 +7,10 @@
   grades flagged, a link to each trainee's report;
 * ``grades.csv`` -- for a gradebook (Moodle's CSV grade import: an identifier column, here
   ``ID number`` and ``Email address``, and one column per grade item);
-* ``junit.xml`` -- one ``testsuite`` per trainee, for tools that read JUnit XML.
+* ``junit.xml`` -- one ``testsuite`` per trainee, for tools that read JUnit XML (each check's
+  ``testcase`` named by its id, its human title among its properties).
+
+Reports show a check's human title (``title`` of results.json), never its pytest id.
 
 Every string that may come from a host, a trainee or a class file is escaped.
 """
@@ -70,6 +73,13 @@ def competency_table(competencies: dict[str, dict[str, Any]], lang: str, *,
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
+def check_name(check: dict[str, Any], lang: str) -> str:
+    """What people read for a check of results.json: its human title (a manual item marked so),
+    its id when it has none (results written before titles existed)."""
+    name = check.get("title") or check["id"]
+    return name + (f" ({t('manual', lang)})" if check.get("kind") == "manual" else "")
+
+
 def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bool) -> str:
     """A trainee's report: in an exam, findings without expected values and without hints."""
     rows = []
@@ -80,9 +90,7 @@ def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bo
         if check["status"] == "error" and exam:  # its cause is the examiner's, whatever results.json holds
             message = t("error_public", lang)
         hint = "" if exam else check.get("hint", "")
-        name = check["id"] + (f" ({t('manual', lang)})" if check.get("kind") == "manual" else "")
-        if check.get("title"):
-            name += f" — {check['title']}"
+        name = check_name(check, lang)
         rows.append(
             f'<tr><td class="{escape(check["status"])}">{escape(t(check["status"], lang))}</td>'
             f'<td>{escape(name)}</td><td>{escape(check["competency"])}</td>'
@@ -213,7 +221,7 @@ def junit_xml(lab_id: str, rows: list[dict[str, Any]]) -> str:
             case = ET.SubElement(suite, "testcase", classname=f"{lab_id}.{trainee.id}", name=_x(check["id"]),
                                  time=f"{check.get('duration', 0):.3f}")
             cprops = ET.SubElement(case, "properties")
-            for key in ("competency", "points", "earned", "kind"):
+            for key in ("title", "competency", "points", "earned", "kind"):
                 ET.SubElement(cprops, "property", name=key, value=_x(check.get(key, "")))
             if check["status"] == "failed":
                 counts["failures"] += 1

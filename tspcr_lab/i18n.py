@@ -85,3 +85,68 @@ def t(key: str, lang: str, **values: object) -> str:
 def pick(texts: dict[str, str], lang: str) -> str:
     """One text out of a {lang: text} table (French, then English, as fallbacks)."""
     return texts.get(lang) or texts.get("fr") or texts.get("en") or ""
+
+
+# -- check titles: ``[titles]`` of a lab file, ``{name}`` placeholders filled with a check's parameters --
+
+CASE_NUMBER = "n"  # the placeholder of a parametrized case's number (1, 2...), unless a parameter has that name
+
+
+def title_placeholders(template: str) -> list[str]:
+    """The ``{name}`` placeholders of a title, in order; ValueError for anything else (an
+    unbalanced brace, ``{0}``, ``{a.b}``, ``{a[0]}``, a conversion or a format spec)."""
+    import string
+
+    names = []
+    for _, field, spec, conversion in string.Formatter().parse(template):
+        if field is None:
+            continue
+        if not field.isidentifier():
+            raise ValueError(f"placeholder {{{field}}} is not a parameter name" if field else
+                             "empty placeholder {} (write {name}, a parameter of the check)")
+        if spec or conversion:
+            raise ValueError(f"placeholder {{{field}}} takes no conversion or format")
+        names.append(field)
+    return names
+
+
+def one_line(text: str) -> str:
+    """A title is one line of printable text, whatever a parameter holds."""
+    import unicodedata
+
+    shown = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return " ".join(shown.split())
+
+
+def title_values(params: dict[str, object], number: int | None = None) -> dict[str, str]:
+    """What a title's placeholders stand for: each parameter of the check (a value that is not a
+    string is shown with str()), and ``{n}``, the number of a parametrized case (1 for the first
+    value of its parametrize)."""
+    values = {name: value if isinstance(value, str) else str(value) for name, value in params.items()}
+    if number is not None:
+        values.setdefault(CASE_NUMBER, str(number))
+    return values
+
+
+def render_title(template: str, values: dict[str, str]) -> str:
+    """The title with its placeholders filled, on one line; KeyError for a placeholder with no value."""
+    return one_line(template.format_map({name: values[name] for name in title_placeholders(template)}))
+
+
+def check_title(texts: dict[str, str] | None, lang: str, values: dict[str, str], *, doc: str | None = None,
+                case_id: str | None = None, check_id: str = "") -> str:
+    """A check's human title: the lab file's (in ``lang``, its placeholders filled from
+    ``values``, see :func:`title_values`), else the first line of its docstring (with the case,
+    ``— pc2``, for a parametrized check), else its id."""
+    if texts:
+        try:
+            title = render_title(pick(texts, lang), values)
+        except (KeyError, ValueError):  # said at collection (the plugin); never a crash here
+            title = ""
+        if title:
+            return title
+    lines = (doc or "").strip().splitlines()
+    first = one_line(lines[0]) if lines else ""
+    if first:
+        return f"{first} — {one_line(case_id)}" if case_id else first
+    return one_line(check_id) or check_id

@@ -342,9 +342,9 @@ CHECK_NAME_RE = re.compile(r"^test\w*$")
 def _titles(raw: dict[str, Any], file: Path) -> dict[str, dict[str, str]]:
     """``[titles]``: check name -> {lang: title}, such as
     ``test_address = { fr = "Adresse IPv4 de eth0 — {pc}", en = "IPv4 address of eth0 — {pc}" }``.
-    A ``{name}`` placeholder is a parametrize argument of the check (``{id}``: the case's id);
-    that each one is a parameter of its check, and that the check exists, is verified by the
-    plugin when pytest collects the checks."""
+    A ``{name}`` placeholder is a parametrize argument of the check (``{n}``: the case's number,
+    1 for the first value); that each one is a parameter of its check, and that the check exists,
+    is verified by the plugin when pytest collects the checks."""
     from .i18n import LANGS, title_placeholders
 
     table = _Table(raw, "titles", file)

@@ -24,6 +24,8 @@ additions. Reporters register only when their option is given, and never on xdis
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import linecache
 import sysconfig
 import time
@@ -34,10 +36,11 @@ import pytest
 
 from .errors import CheckFailed, InfraError, TspcrError, UserError
 from .expect import Check
-from .i18n import LANGS, t
+from .i18n import CASE_NUMBER, LANGS, check_title, t, title_placeholders, title_values
 
 CONTEXTS = pytest.StashKey[dict]()
 EVIDENCE = pytest.StashKey[list]()
+TITLES = pytest.StashKey[dict]()
 MAX_EVIDENCE_TEXT = 64 * 1024
 
 
@@ -111,6 +114,95 @@ def _context(config: pytest.Config, path: Path):
     if isinstance(context, BaseException):
         raise InfraError(str(context))
     return context
+
+
+def _lab_titles(config: pytest.Config, path: Path) -> tuple[Path | None, dict[str, dict[str, str]]]:
+    """(lab file, its [titles]) of the lab a check file belongs to; no titles when the lab file
+    cannot be read (what is wrong with it is said by every check, which cannot run)."""
+    lab_id = lab_id_for(config, path)
+    cache = config.stash.setdefault(TITLES, {})
+    if lab_id not in cache:
+        from .labfile import load_lab
+
+        try:
+            lab = load_lab(lab_id)
+            cache[lab_id] = (lab.path / "lab.toml", lab.titles)
+        except TspcrError:
+            cache[lab_id] = (None, {})
+    return cache[lab_id]
+
+
+def _check_names(folder: Path) -> set[str]:
+    """The test functions (and methods) defined in the check files of a folder."""
+    import ast
+
+    names: set[str] = set()
+    for path in sorted(folder.glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, SyntaxError, ValueError):
+            continue  # pytest says why when it collects it
+        names.update(node.name for node in ast.walk(tree)
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"))
+    return names
+
+
+def title_problem(config: pytest.Config, path: Path, collected: list) -> str | None:
+    """What is wrong with the lab file's [titles] for a check module, on one line: a title for a
+    check that does not exist, or a placeholder that is not a parameter of its check."""
+    file, titles = _lab_titles(config, path)
+    if not titles:
+        return None
+    functions: dict[str, list[pytest.Function]] = {}
+    for node in collected:
+        if isinstance(node, pytest.Function):
+            functions.setdefault(node.originalname, []).append(node)
+    known: set[str] | None = None
+    for name, texts in titles.items():
+        if name not in functions:
+            known = _check_names(path.parent) if known is None else known
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                return (f"{file}: titles.{name}: no check {name} in {_shown_path(path.parent)}"
+                        + (f" (did you mean '{close[0]}'?)" if close else ""))
+            continue  # a check of another file of the lab, or a method of a class
+        for item in functions[name]:
+            callspec = getattr(item, "callspec", None)
+            params = set(callspec.params) if callspec is not None else set()
+            allowed = params | {CASE_NUMBER} if params else params
+            for lang, text in texts.items():
+                unknown = [p for p in title_placeholders(text) if p not in allowed]
+                if unknown:
+                    return (f"{file}: titles.{name}: unknown placeholder {{{unknown[0]}}} in the {lang} title "
+                            f"(placeholders of {name}: {', '.join('{%s}' % p for p in sorted(allowed)) or 'none'})")
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """A lab file whose [titles] do not fit its checks makes their module fail to collect, with
+    one line naming the file and the key (reporters show it as checks that could not run)."""
+    outcome = yield
+    report = outcome.get_result()
+    if isinstance(collector, pytest.Module) and report.passed:
+        problem = title_problem(collector.config, Path(collector.path), report.result)
+        if problem:
+            report.outcome, report.longrepr, report.result = "failed", problem, []
+
+
+def item_title(item: pytest.Item, lang: str) -> str:
+    """What reports show for a check: its title in the lab file, with its parameters, else the
+    first line of its docstring, else its id."""
+    _, titles = _lab_titles(item.config, item.path)
+    callspec = getattr(item, "callspec", None)
+    values = {}
+    if callspec is not None:
+        first = next(iter(callspec.params), None)
+        values = title_values(callspec.params, callspec.indices.get(first, 0) + 1 if first is not None else None)
+    function = getattr(item, "obj", None)
+    return check_title(titles.get(getattr(item, "originalname", item.name)), lang, values,
+                       doc=inspect.getdoc(function) if function is not None else None,
+                       case_id=callspec.id if callspec is not None else None, check_id=item.name)
 
 
 @pytest.fixture(scope="module")
@@ -327,6 +419,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report.user_properties.extend([
         ("lab", lab_id_for(item.config, item.path)),
         ("check", getattr(item, "originalname", item.name)),
+        ("title", item_title(item, lang)),
         ("competency", code),
         ("points", points),
         ("critical", critical),

@@ -3,9 +3,10 @@
 :class:`ResultsReporter` runs in the pytest process that receives the reports (the controller
 under xdist) and turns each check's ``user_properties`` into a
 :class:`~tspcr_lab.scoring.CheckResult`. :class:`HtmlAdditions` adds to pytest-html's report the
-trainee, the lab, the score and a per-competency table above the checks, and two columns
-(competency, points). Every string that may come from a host or a trainee is HTML-escaped,
-test ids included (pytest-html 4.2 leaves them raw).
+trainee, the lab, the score and a per-competency table above the checks, two columns
+(competency, points), and shows each check's human title (``[titles]`` of the lab file) in the
+test column, its id as the cell's tooltip. Every string that may come from a host or a trainee
+is HTML-escaped, titles and test ids included (pytest-html 4.2 leaves ids raw).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ResultsReporter:
         self.results[report.nodeid] = CheckResult(
             id=check_id(report.nodeid),
             name=props["check"],
+            title=str(props.get("title") or ""),
             competency=props["competency"],
             points=float(props["points"]),
             critical=bool(props["critical"]),
@@ -74,7 +76,7 @@ class ResultsReporter:
         if report.failed:  # a check file that does not even load: its checks could not run
             text = str(report.longrepr).strip().splitlines()
             self.results[report.nodeid] = CheckResult(
-                id=report.nodeid, name=report.nodeid, competency="", points=0.0, critical=False,
+                id=report.nodeid, name=report.nodeid, title=report.nodeid, competency="", points=0.0, critical=False,
                 status=ERROR, message=f"could not load checks: {text[-1] if text else 'error'}",
                 public=t("error_public", self.lang),
             )
@@ -154,7 +156,7 @@ class ResultsReporter:
                 for code, c in result.competencies.items()
             },
             "checks": [
-                {"id": c.id, "check": c.name, "kind": c.kind, "title": c.title, "competency": c.competency,
+                {"id": c.id, "title": c.title or c.id, "check": c.name, "kind": c.kind, "competency": c.competency,
                  "points": c.points, "earned": c.earned, "critical": c.critical, "status": c.status,
                  "message": c.message, "public": c.public, "hint": c.hint, "duration": round(c.duration, 4),
                  "evidence": c.evidence}
@@ -191,7 +193,10 @@ class HtmlAdditions:
     def pytest_html_results_table_row(self, report, cells: list[str]) -> None:
         props = dict(getattr(report, "user_properties", []) or [])
         test_id = report.nodeid + ("" if report.when == "call" else f"::{report.when}")
-        cells[1] = f'<td class="col-testId">{escape(test_id)}</td>'
+        title = str(props.get("title") or "")
+        # pytest-html reads the cell's text for sorting and as the row's element id: one line, escaped
+        cells[1] = (f'<td class="col-testId" title="{escape(test_id)}">{escape(title)}</td>' if title
+                    else f'<td class="col-testId">{escape(test_id)}</td>')
         earned, points = props.get("earned", ""), props.get("points", "")
         cells.insert(2, f'<td class="col-competency">{escape(str(props.get("competency", "")))}</td>')
         cells.insert(3, f'<td class="col-points">{escape(num(earned))} / {escape(num(points))}</td>'

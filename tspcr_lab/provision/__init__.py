@@ -4,13 +4,18 @@ on the lab's hosts, virtual (``@tspcr`` console connector) or real (SSH, from an
 pyinfra prepares operations host by host, so each deploy file is executed once per host with
 pyinfra's context set, then the operations run in one batch. One :class:`pyinfra.api.State` is
 used per call: a second ``run_ops`` on the same state would run the old operations again. A host
-that fails to connect is dropped silently by pyinfra: it is reported here.
+that fails to connect is dropped silently by pyinfra: it is reported here. So is what failed on a
+host, from what pyinfra keeps of it: the first operation whose commands failed on that host (its
+name, ``state.get_op_meta(hash).names``, and the output of its commands,
+``state.ops[host][hash].operation_meta``), else what pyinfra logged for the host (a fact that
+could not be loaded, a timeout).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,8 @@ from ..errors import TspcrError
 
 
 class ProvisionError(TspcrError):
-    """A deploy could not be applied (reported on one line)."""
+    """A deploy could not be applied (one line per problem: a host not reached, an operation that
+    failed on a host, with the end of its error output)."""
 
 
 @dataclasses.dataclass
@@ -28,10 +34,70 @@ class ProvisionResult:
     unreachable: dict[str, str]
     failed: list[str]
     operations: int
+    # failed host -> what failed there, on one line: 'operation "Create user alice" failed: useradd: ...'
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.unreachable and not self.failed
+
+    def problems(self) -> list[str]:
+        """One line per problem: a host not reached, a host where something failed."""
+        problems = [f"{name}: unreachable ({why})" for name, why in self.unreachable.items()]
+        problems += [f"{name}: {self.errors.get(name) or 'an operation failed'}" for name in self.failed]
+        return problems
+
+
+def failure_message(deploy_name: str, result: ProvisionResult) -> str | None:
+    """``solution.py was not fully applied: pc1: operation "Create user alice" failed: useradd:
+    group 'staff' does not exist``, one line per problem (None when there is none)."""
+    return "\n".join(f"{deploy_name} was not fully applied: {problem}" for problem in result.problems()) or None
+
+
+OUTPUT_LINES = 2  # last lines of a failed operation's error output shown
+MAX_DETAIL = 400  # characters of it at most (its end: where the error is)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_PREFIX = re.compile(r"^\[(?P<host>[^\]]+)\]\s*(?:nested\s+)?")
+_GENERIC = re.compile(r"^Error(?: \(ignored[^)]*\))?:? *(?:executed \d+ commands.*)?$")
+
+
+def _clean(line: str) -> str:
+    line = _ANSI.sub("", line)
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in line).split())
+
+
+def _tail(lines: list[str], count: int = OUTPUT_LINES) -> str:
+    kept = [text for text in (_clean(line) for line in lines) if text][-count:]
+    text = " / ".join(kept)
+    return text if len(text) <= MAX_DETAIL else "..." + text[-(MAX_DETAIL - 3):]
+
+
+def failure_text(operation: str | None, stderr: list[str], stdout: list[str], logged: list[str] = ()) -> str:
+    """What failed on a host, on one line: the operation (None: something before any operation,
+    such as a fact) and the last lines of its error output (else of its output, else of what
+    pyinfra logged for the host)."""
+    output = {_clean(line) for line in (*stderr, *stdout)}
+    notes = [_clean(line) for line in logged]
+    notes = [line for line in notes if line and line not in output and not _GENERIC.match(line)]
+    if operation is None:  # pyinfra's own "Error: could not load fact: ...", then what the command said
+        said = [line.removeprefix("Error:").strip() for line in notes if line.startswith("Error")]
+        rest = _tail([line for line in notes if not line.startswith("Error")])
+        return ": ".join(part for part in (said[-1] if said else "", rest) if part) or "failed"
+    detail = _tail(stderr) or _tail(stdout) or _tail(notes)
+    return f'operation "{_clean(operation)}" failed' + (f": {detail}" if detail else " (no error output)")
+
+
+def _host_failure(state, host, logged: list[str]) -> str:
+    """What failed on a failed host: the first operation that failed there, with its output."""
+    for op_hash in state.get_op_order():
+        op_data = state.ops.get(host, {}).get(op_hash)
+        if op_data is None or op_data.global_arguments.get("_ignore_errors"):
+            continue
+        meta = op_data.operation_meta
+        if meta.is_complete() and meta.did_error():
+            name = ", ".join(sorted(state.get_op_meta(op_hash).names)) or "an operation"
+            return failure_text(name, meta.stderr_lines, meta.stdout_lines, logged)
+    return failure_text(None, [], [], logged)
 
 
 def run_deploy(deploy_file: Path, inventory_hosts: list[tuple[str, dict[str, Any]]]) -> ProvisionResult:
@@ -64,11 +130,13 @@ def run_deploy(deploy_file: Path, inventory_hosts: list[tuple[str, dict[str, Any
             for host in inventory:
                 if not host.connected:
                     unreachable[host.name] = errors.last_for(host.name) or "could not connect"
-            for host in state.inventory.get_active_hosts():
+            for host in list(state.inventory.get_active_hosts()):
                 with ctx_config.use(state.config.copy()), ctx_host.use(host):
                     try:
                         exec(code, {"__file__": str(deploy_file), "__name__": "__deploy__"})
                     except PyinfraError:
+                        if host in state.failed_hosts:  # a fact failed there ("No hosts remaining!" after the last)
+                            continue
                         raise
                     except Exception as exc:
                         raise ProvisionError(
@@ -83,13 +151,14 @@ def run_deploy(deploy_file: Path, inventory_hosts: list[tuple[str, dict[str, Any
             disconnect_all(state)
     finally:
         logger.removeHandler(errors)
-    failed = sorted(h.name for h in state.failed_hosts if h.name not in unreachable)
+    failed_hosts = sorted((h for h in state.failed_hosts if h.name not in unreachable), key=lambda h: h.name)
     return ProvisionResult(
         deploy=str(deploy_file),
         hosts=[h.name for h in inventory],
         unreachable=unreachable,
-        failed=failed,
+        failed=[h.name for h in failed_hosts],
         operations=operations,
+        errors={h.name: _host_failure(state, h, errors.for_host(h.name)) for h in failed_hosts},
     )
 
 
@@ -116,13 +185,15 @@ def run_deploy_batches(deploy_file: Path, batches: list[list[tuple[str, dict[str
         merged.unreachable.update(part.unreachable)
         merged.failed += part.failed
         merged.operations += part.operations
+        merged.errors.update(part.errors)
     return merged
 
 
 def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> ProvisionResult:
     """Apply a deploy in one run to every target's hosts ((Target, LabParams) pairs), each host
     with its own trainee's parameters in its data (``lab_params``, ``lab_expected``, ``lab_role``);
-    a host not reached or an operation that failed is a ProvisionError, on one line."""
+    a host not reached or an operation that failed is a ProvisionError, one line per problem
+    (which operation failed on which host, and the last lines of its error output)."""
     batches = []
     for target, lab_params in targets:
         batches.append([
@@ -131,10 +202,9 @@ def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> Provisio
             for name, (pyinfra_name, data) in target.provision_hosts.items()
         ])
     result = run_deploy_batches(deploy_file, batches, processes=processes)
-    problems = [f"{name}: unreachable ({why})" for name, why in result.unreachable.items()]
-    problems += [f"{name}: an operation failed" for name in result.failed]
-    if problems:
-        raise ProvisionError(f"{deploy_file.name} was not fully applied: {'; '.join(problems)}")
+    message = failure_message(deploy_file.name, result)
+    if message:
+        raise ProvisionError(message)
     return result
 
 
@@ -162,3 +232,13 @@ class _ErrorCollector(logging.Handler):
             if name in message:
                 return message.strip().splitlines()[-1]
         return None
+
+    def for_host(self, name: str) -> list[str]:
+        """What pyinfra logged for a host (its lines start with ``[name]``), prefix removed."""
+        out = []
+        for _, message in self.messages:
+            for line in _ANSI.sub("", message).splitlines():
+                match = _PREFIX.match(line.strip())
+                if match and match.group("host").strip() == name:
+                    out.append(line.strip()[match.end():])
+        return out
