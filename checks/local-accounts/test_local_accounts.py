@@ -12,7 +12,8 @@ is changed, no file is written.
 import pytest
 
 from tspcr_lab.probes import FileContent, FileInfo, Groups, Users
-from tspcr_lab.probes.accounts import ArchiveFile, ArchiveMembers, PasswordQualityPolicy, Shadow, UserGroups
+from tspcr_lab.probes.accounts import (ArchiveFile, ArchiveMembers, Compression, PasswordQualityPolicy, Shadow, UserGroups,
+                                      compression_named)
 
 USERS = pytest.mark.parametrize("index", [0, 1, 2], ids=["user1", "user2", "user3"])
 CHANGE_REQUIRED = ("change required", "password has expired", "must change")
@@ -145,9 +146,10 @@ def test_homes_from_skeleton(hosts, expected, check):
 @pytest.mark.competency("009", points=1)
 def test_homes_private(hosts, expected, check):
     """Each account's home is reachable by its owner only: no rights for others, none for the
-    group unless it is the user's own private group, and another user cannot list it."""
+    group unless it is the user's own private group (mode bits), and, by doing, no other user of
+    the PC (the lab's users and nobody) can enter or list it, whatever mode bits or ACL entries say."""
     pc1 = hosts.pc1
-    groups = pc1.probe(Groups)
+    groups, accounts = pc1.probe(Groups), pc1.probe(Users)
     for want in expected["users"]:
         login, home = want["login"], want["home"]
         info = pc1.probe(FileInfo, home)
@@ -159,9 +161,17 @@ def test_homes_private(hosts, expected, check):
         check.that(not info.mode & 0o070 or private,
                    fr=f"{home} est accessible au groupe {info.group} (mode {info.mode:04o})",
                    en=f"{home} is open to group {info.group} (mode {info.mode:04o})")
-        listing = pc1.run_as("nobody", "ls -A -- %s", home)
-        check.that(listing.rc != 0, fr=f"un autre utilisateur (nobody) peut lister {home}",
-                   en=f"another user (nobody) can list {home}")
+        # By doing, as every other user of the PC: the mode bits above say nothing of an ACL entry
+        # that opens the folder to someone (while the group bits only show the ACL's mask).
+        for other in [u["login"] for u in expected["users"] if u["login"] != login] + ["nobody"]:
+            if other != "nobody" and other not in accounts:
+                continue
+            probe = pc1.run_as(other, "cd -- %s 2>/dev/null && echo enter; ls -A -- %s >/dev/null 2>&1 && echo list; true",
+                               home, home)
+            how = probe.stdout.split()
+            check.that(not how, fr=f"{other} peut {' et '.join({'enter': 'entrer dans', 'list': 'lister'}[h] for h in how)} "
+                                   f"{home} (mode {info.mode:04o})",
+                       en=f"{other} can {' and '.join(how)} {home} (mode {info.mode:04o})")
 
 
 # -- 014: manage user accounts and profiles ----------------------------------------------------
@@ -282,7 +292,9 @@ def test_disabled_account(hosts, expected, check):
 @pytest.mark.competency("014", points=2)
 def test_profile_archived(hosts, expected, check):
     """The departing user's whole home (hidden files included) is in the archive, with the same
-    content."""
+    content. Sides: what tar lists and extracts (any prefix the members were archived with), and
+    the format as well as the content: a compressed tar as asked, compressed the way its name
+    says (an uncompressed tar, or bzip2 data, named .tar.gz fails whoever opens it by its name)."""
     path = expected["archive"]
     departing = expected["departing"]
     pc1 = hosts.pc1
@@ -290,6 +302,12 @@ def test_profile_archived(hosts, expected, check):
     check.that(listing.exists, fr=f"l'archive {path} n'existe pas sur pc1", en=f"archive {path} does not exist on pc1")
     check.that(not listing.error, fr=f"{path} n'est pas une archive tar lisible ({listing.error})",
                en=f"{path} is not a readable tar archive ({listing.error})")
+    found, named = pc1.probe(Compression, path), compression_named(path)
+    check.that(found != "none", fr=f"{path} n'est pas compressée (tar compressé demandé)",
+               en=f"{path} is not compressed (a compressed tar was asked for)")
+    check.that(named in (None, "none") or found == named,
+               fr=f"{path} est compressée en {found}, pas en {named} comme son nom l'annonce",
+               en=f"{path} is compressed with {found}, not {named} as its name says")
     missing = [rel for rel in departing["files"] if listing.find(rel) is None]
     check.that(not missing,
                fr=f"fichiers de {departing['home']} absents de l'archive : {', '.join(missing)}",

@@ -264,3 +264,39 @@ class ArchiveFile(Probe):
 
     def failed(self, result) -> None:
         return None
+
+
+# What an archive's first bytes say it is, and what its name says it should be.
+MAGIC = (("gzip", "1f8b"), ("bzip2", "425a68"), ("xz", "fd377a585a00"), ("zstd", "28b52ffd"))
+SUFFIXES = ((".tar.gz", "gzip"), (".tgz", "gzip"), (".tar.bz2", "bzip2"), (".tbz2", "bzip2"),
+            (".tar.xz", "xz"), (".txz", "xz"), (".tar.zst", "zstd"), (".tar", "none"))
+
+
+def compression_named(path: str) -> str | None:
+    """The compression an archive's name promises (``none`` for .tar), None when it names none."""
+    for suffix, kind in SUFFIXES:
+        if path.endswith(suffix):
+            return kind
+    return None
+
+
+class Compression(Probe):
+    """The compression of a file from its first bytes (``gzip``, ``bzip2``, ``xz``, ``zstd`` or
+    ``none``), or None when there is no such regular file: what a user who opens the archive by
+    its name meets, whatever tar itself would have guessed."""
+
+    ok_codes = (0,)
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def command(self) -> str:
+        return quote_line(f"if test -f %s; then head -c 6 %s | od -An -tx1; else (exit {ABSENT}); fi",
+                          self.path, self.path)
+
+    def process(self, output: str) -> str:
+        magic = "".join(output.split())
+        return next((kind for kind, prefix in MAGIC if magic.startswith(prefix)), "none")
+
+    def failed(self, result) -> None:
+        return None
