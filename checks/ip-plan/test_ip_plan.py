@@ -52,7 +52,10 @@ def test_gateway(pc, hosts, expected, check):
 @pytest.mark.competency("030", points=1)
 @pytest.mark.parametrize("pc", PCS)
 def test_persistent(pc, hosts, expected, check):
-    """The address and gateway are in the interfaces files and eth0 comes up at boot."""
+    """The address and gateway are in the interfaces files and eth0 comes up at boot. Sides: what
+    ifupdown itself reads (ifquery: /etc/network/interfaces and what it sources, an address with a
+    prefix or a netmask, a ``gateway`` option or an ``up`` command adding the default route), and
+    ``auto`` or ``allow-hotplug`` (both brought up at boot)."""
     host = hosts[pc]
     try:
         config = host.probe(IfupdownConfig, "eth0")
@@ -66,7 +69,7 @@ def test_persistent(pc, hosts, expected, check):
     )
     want = expected["pcs"][pc]["address"]
     check.equal(config.cidr, want, fr=f"adresse enregistrée pour eth0 sur {pc}", en=f"address saved for eth0 on {pc}")
-    check.equal(config.get("gateway"), expected["gateway_a"],
+    check.equal(config.default_gateway, expected["gateway_a"],
                 fr=f"passerelle enregistrée pour eth0 sur {pc}", en=f"gateway saved for eth0 on {pc}")
     boot = host.probe(IfupdownAuto)
     check.that(

@@ -604,3 +604,13 @@ def test_host_probe_uses_the_probe_command():
     host = Host("pc1", transport)
     assert host.probe(Addresses, "nosuch0") == []
     assert transport.commands == ["ip -j addr show dev nosuch0"]
+
+
+def test_the_saved_default_gateway_is_the_option_or_an_up_route():
+    from tspcr_lab.probes.network import InterfaceOptions
+
+    assert InterfaceOptions([("gateway", "10.0.0.1")]).default_gateway == "10.0.0.1"
+    for up, via in (("ip route add default via 10.0.0.2", "10.0.0.2"), ("ip r a 0.0.0.0/0 via 10.0.0.3 dev eth0", "10.0.0.3"),
+                    ("route add default gw 10.0.0.4", "10.0.0.4"), ("ip -4 route replace default via 10.0.0.5", "10.0.0.5"),
+                    ("ip route add 10.9.0.0/16 via 10.0.0.6", None)):
+        assert InterfaceOptions([("address", "10.0.0.9"), ("up", up)]).default_gateway == via, up

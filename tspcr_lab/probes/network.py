@@ -277,6 +277,11 @@ class Resolver(FileContent):
 # --- ifupdown -----------------------------------------------------------------------------------
 
 
+_DEFAULT_ROUTE_RE = re.compile(
+    r"(?:\bip\s+(?:-4\s+)?r(?:o(?:u(?:te?)?)?)?\s+(?:add|a|replace)\s+(?:default|0\.0\.0\.0/0)\s+via\s+(?P<via>[0-9.]+)"
+    r"|\broute\s+add\s+default\s+gw\s+(?P<gw>[0-9.]+))")
+
+
 class InterfaceOptions(dict):
     """``ifquery IFACE`` options as a dict (first value of each key), plus every pair in ``pairs``.
 
@@ -293,6 +298,20 @@ class InterfaceOptions(dict):
 
     def getall(self, key: str) -> list[str]:
         return [value for k, value in self.pairs if k == key]
+
+    @property
+    def default_gateway(self) -> str | None:
+        """The default gateway the stanza sets at each ``ifup``: its ``gateway`` option, else the
+        router of an ``up``/``post-up`` command adding the default route (``ip route add default
+        via X``, ``ip r a 0.0.0.0/0 via X``, ``route add default gw X``): both are written by
+        technicians and both survive a reboot."""
+        if "gateway" in self:
+            return self["gateway"]
+        for command in self.getall("up"):
+            match = _DEFAULT_ROUTE_RE.search(command)
+            if match:
+                return match.group("via") or match.group("gw")
+        return None
 
     @property
     def cidr(self) -> str | None:
