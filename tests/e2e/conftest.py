@@ -147,6 +147,19 @@ def grade(tmp_path: Path, *extra: str) -> tuple[int, dict]:
     return proc.returncode, json.loads((tmp_path / "results.json").read_text())
 
 
+def assert_selftest_passes(lab_id: str) -> dict:
+    """``tspcr-lab selftest LAB``: untouched fails, solution at the maximum, every fault of its
+    faults.toml fails exactly its checks, every alternative keeps the maximum."""
+    proc = cli("selftest", lab_id, "--json", timeout=1200)
+    assert proc.stdout.strip(), proc.stderr
+    report = json.loads(proc.stdout)
+    bad = {o["case"]: o["problems"] for o in report["outcomes"] if not o["ok"]}
+    assert proc.returncode == 0 and report["ok"] and not bad, bad or proc.stderr
+    kinds = [o["kind"] for o in report["outcomes"]]
+    assert kinds[:2] == ["untouched", "solution"] and kinds.count("fault") >= 5
+    return report
+
+
 def by_status(results: dict, status: str) -> set[str]:
     return {c["id"] for c in results["checks"] if c["status"] == status}
 

@@ -12,7 +12,7 @@ import pytest
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 
-from .conftest import INSTANCE, SEED, by_status, crash, cli, grade, on, restore, tree_digest
+from .conftest import INSTANCE, SEED, assert_selftest_passes, by_status, cli, crash, grade, on, restore, tree_digest
 
 EXPECTED = generate(load_lab("ip-plan"), SEED).expected
 ALL_CHECKS = {
@@ -234,3 +234,9 @@ def test_down_removes_everything():
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert "e2e-down" not in links and "m-pc1" not in links
+
+
+def test_selftest():
+    """Each requirement broken alone, its other sides, and the other correct ways
+    (labs/ip-plan/faults.toml)."""
+    assert_selftest_passes("ip-plan")

@@ -16,7 +16,7 @@ import pytest
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 
-from .conftest import LabUnderTest, by_status, cli, tree_digest
+from .conftest import LabUnderTest, assert_selftest_passes, by_status, cli, tree_digest
 
 LAB, INSTANCE, SEED = "local-accounts", "e2e-accounts", 3141
 EXPECTED = generate(load_lab(LAB), SEED).expected
@@ -101,7 +101,7 @@ def test_solution_survives_a_reboot(accounts, tmp_path):
 
 
 # Each requirement broken alone, and the other correct ways: labs/local-accounts/faults.toml, run by
-# tests/e2e/test_selftest.py (tspcr-lab selftest local-accounts).
+# test_selftest below (tspcr-lab selftest local-accounts).
 
 
 def test_sample_partial_work(accounts, tmp_path):
@@ -162,3 +162,9 @@ def test_sshd_stopped_by_the_trainee_is_their_result_not_an_error(accounts, tmp_
     assert failed and by_status(results, "passed"), failed
     messages = [c["message"] for c in results["checks"] if c["status"] == "failed"]
     assert all("SSH" in m or "ssh" in m or "connexion" in m.lower() or "session" in m.lower() for m in messages), messages
+
+
+def test_selftest():
+    """Each requirement broken alone, its other sides, and the other correct ways
+    (labs/local-accounts/faults.toml)."""
+    assert_selftest_passes("local-accounts")
