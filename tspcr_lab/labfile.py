@@ -366,6 +366,16 @@ def _titles(raw: dict[str, Any], file: Path) -> dict[str, dict[str, str]]:
     return titles
 
 
+def _new_id(table: _Table, pattern: re.Pattern, rule: str, taken: set[str]) -> str:
+    """A table's ``id``: matching ``pattern`` (else a one-line error saying ``rule``), not taken yet."""
+    item_id = table.get("id", str)
+    if not pattern.match(item_id):
+        raise table.fail("id", f"'{item_id}' must be {rule}")
+    if item_id in taken:
+        raise table.fail("id", f"'{item_id}' is declared twice")
+    return item_id
+
+
 def read_rubric_items(items: list, where: str, file: Path) -> tuple[RubricItem, ...]:
     """``[[rubric]]`` tables (in a lab file or a rubric file): id, competency, points, title, guide."""
     from .referential import load as load_referential
@@ -374,11 +384,7 @@ def read_rubric_items(items: list, where: str, file: Path) -> tuple[RubricItem, 
     out: list[RubricItem] = []
     for i, item in enumerate(items):
         table = _Table(item, f"{where}[{i}]", file)
-        item_id = table.get("id", str)
-        if not RUBRIC_ID_RE.match(item_id):
-            raise table.fail("id", f"'{item_id}' must be lower-case letters, digits and '_'")
-        if any(other.id == item_id for other in out):
-            raise table.fail("id", f"'{item_id}' is declared twice")
+        item_id = _new_id(table, RUBRIC_ID_RE, "lower-case letters, digits and '_'", {other.id for other in out})
         try:
             code = referential.competency(table.get("competency", str)).code
         except UserError as exc:
@@ -448,11 +454,7 @@ def load_cases(lab: Lab) -> tuple[Case, ...]:
     for kind, key in (("fault", "fault"), ("alternative", "alternative")):
         for i, item in enumerate(top.get(key, list, [])):
             table = _Table(item, f"{key}[{i}]", file)
-            case_id = table.get("id", str)
-            if not FAULT_ID_RE.match(case_id):
-                raise table.fail("id", f"'{case_id}' must be lower-case letters, digits and '-'")
-            if any(c.id == case_id for c in cases):
-                raise table.fail("id", f"'{case_id}' is declared twice")
+            case_id = _new_id(table, FAULT_ID_RE, "lower-case letters, digits and '-'", {c.id for c in cases})
             title = _texts(table, "title")
             run = table.get("run", dict)
             for host, script in run.items():
