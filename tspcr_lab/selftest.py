@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import UserError
+from .errors import TspcrError, UserError
 from .labfile import Case, Lab, load_cases
 from .params import generate
 
@@ -163,8 +163,11 @@ def run_selftest(lab: Lab, *, seed: int = 4242, copies: int = 2, only: tuple[str
             errors = sorted(c["id"] for c in results["checks"] if c["status"] == "error")
             outcome = Outcome(name, kind, ok, problems, failed, errors, results["score"], results["max_score"],
                               round(time.monotonic() - t0, 2))
-        except UserError as exc:
+        except TspcrError as exc:
             outcome = Outcome(name, kind, False, [str(exc)], [], [], 0.0, 0.0, round(time.monotonic() - t0, 2))
+        except Exception as exc:  # noqa: BLE001 - a case that could not run is a result, never lost
+            outcome = Outcome(name, kind, False, [f"could not run: {type(exc).__name__}: {exc}"], [], [], 0.0, 0.0,
+                              round(time.monotonic() - t0, 2))
         outcomes[name] = outcome
         if on_outcome:
             on_outcome(outcome)
@@ -200,4 +203,6 @@ def run_selftest(lab: Lab, *, seed: int = 4242, copies: int = 2, only: tuple[str
         for copy in pool:
             copy.down()
     order = ["untouched", "solution", *(c.id for c in cases)]
-    return [outcomes[name] for name in order if name in outcomes]
+    kinds = {"untouched": "untouched", "solution": "solution", **{c.id: c.kind for c in cases}}
+    return [outcomes.get(name) or Outcome(name, kinds[name], False, ["not run"], [], [], 0.0, 0.0, 0.0)
+            for name in order]
