@@ -15,10 +15,18 @@ Each behaviour is judged by one competency only, so that one mistake costs point
 * a share's behaviour is tested with the users whose accounts work and who are really members of
   its group (035): a share that its members cannot write, or that lets others in, shows there.
 
+A share is judged from both sides: under its own name (the named share behaves as asked) and
+through every other share that reaches its folder (the same path under another name, a parent
+folder, a sub-folder): smbd acts on the folder as the user whatever the share's name, so another
+share must not let in whom the named one keeps out. A folder's Unix permissions are judged from
+the mode bits (the message) and by doing, as each user on srv1 (``runuser``: what smbd does on
+their behalf), so that an ACL entry hidden behind mode bits that look right is seen.
+
 A write test puts a probe file and removes it in the same check (and the folder's modification
 time is put back): grading leaves the trainee's files as they were. An SMB server that does not
-answer is the trainee's failure (smbd was running when the lab started); a lab network that does
-not carry packets is an error.
+answer is the trainee's failure (smbd was running when the lab started), and so is an SMB server
+that gets no packet through while srv1 answers pc1's ping or a firewall of srv1 or pc1 drops
+packets (the trainee's work); a lab network that does not carry packets is an error.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import secrets
 
 import pytest
 
-from tspcr_lab.errors import InfraError
+from tspcr_lab.errors import InfraError, ProbeError
 from tspcr_lab.probes import FileInfo, Groups, ListeningSockets, ServiceAtBoot, Users
 from tspcr_lab.probes.system import VIRTUAL_BOOT_SERVICES
 from tspcr_lab.probes.samba import SambaAccounts, SambaConfig, SmbClient, SmbShares, split_list
@@ -61,7 +69,7 @@ def from_pc1(hosts, expected, probe, check):
     if result.status == "NT_STATUS_CONNECTION_REFUSED" and still_booting(hosts.srv1):
         found = hosts.pc1.probe(probe)
         result = found.result if isinstance(probe, SmbShares) else found
-    answered(result, expected["server"], check)
+    answered(hosts, result, expected["server"], check)
     return found
 
 
@@ -79,16 +87,33 @@ def still_booting(host, wait: float = 15) -> bool:
     return True
 
 
-def answered(result, server, check):
+def answered(hosts, result, server, check):
     __tracebackhide__ = True
     if result.answered:
         return
     if result.status in NETWORK_DOWN:
-        raise InfraError(f"pc1 cannot reach srv1 ({server}) on the lab network: {result.status}")
+        # No answer at all: the lab's network, or the trainee's work (a firewall on srv1 or pc1)?
+        walls = [host.name for host in (hosts.srv1, hosts.pc1) if dropping(host)]
+        pinged = hosts.pc1.run("ping -c 1 -W 2 -- %s", server).ok
+        if not walls and not pinged:
+            raise InfraError(f"pc1 cannot reach srv1 ({server}) on the lab network: {result.status}")
+        if walls:
+            where = (f"un pare-feu de {' et '.join(walls)} bloque des paquets (nft list ruleset)",
+                     f"a firewall of {' and '.join(walls)} drops packets (nft list ruleset)")
+        else:
+            where = ("srv1 répond pourtant au ping de pc1 : un pare-feu ?", "yet srv1 answers pc1's ping: a firewall?")
+        check.fail(fr=f"srv1 ({server}) ne répond pas en SMB à pc1 ({result.status}) : {where[0]}",
+                   en=f"srv1 ({server}) does not answer SMB from pc1 ({result.status}): {where[1]}")
     check.fail(
         fr=f"srv1 ({server}) ne répond pas en SMB ({result.status}) : smbd est-il démarré ? (service smbd status)",
         en=f"srv1 ({server}) does not answer SMB ({result.status}): is smbd running? (service smbd status)",
     )
+
+
+def dropping(host) -> bool:
+    """True when ``host`` has an nftables rule or chain policy that drops or rejects packets."""
+    rules = host.run("nft list ruleset 2>/dev/null")
+    return rules.ok and any(word in ("drop", "drop;", "reject", "reject;") for word in rules.stdout.split())
 
 
 def why(result) -> str:
@@ -117,19 +142,77 @@ def members_of(hosts, group: str) -> set[str]:
     return found
 
 
-def try_write(hosts, expected, share, folder, user, check) -> bool:
-    """Put a probe file on ``share`` as ``user`` and remove it: True when the write was accepted.
-    The file is removed on srv1 whatever happens, and ``folder``'s modification time put back."""
+def try_write(hosts, expected, share, folder, user, check, inside: str = "") -> bool:
+    """Put a probe file on ``share`` (in its sub-folder ``inside``, "" for its top) as ``user``
+    and remove it: True when the write was accepted. ``folder`` is where the file lands on srv1:
+    it is removed there whatever happens, and the folder's modification time put back."""
     __tracebackhide__ = True
     name = f".tspcr-probe-{secrets.token_hex(4)}.tmp"
+    remote = f"{inside}/{name}" if inside else name
     before = hosts.srv1.run("stat -c %s -- %s", "%.9Y", folder)
     try:
-        result = smb(hosts, expected, share, f"put /etc/hostname {name}; del {name}", user, check)
+        result = smb(hosts, expected, share, f'put /etc/hostname "{remote}"; del "{remote}"', user, check)
         return result.connected and "putting file" in result.output
     finally:
         hosts.srv1.run("rm -f -- %s", f"{folder}/{name}")
         if before.ok and before.stdout.strip():
             hosts.srv1.run("touch -m -d %s -- %s", "@" + before.stdout.strip(), folder)
+
+
+def reaching(hosts, config, folder: str, own: str) -> list[tuple[str, str, str]]:
+    """The shares other than ``own`` that reach ``folder`` on srv1: their path, resolved there
+    (``..`` and symbolic links), is the folder, one of its parents, or inside it. Each as (share,
+    where the folder is inside the share: "" for its top, the folder where what is put there lands
+    on srv1). A share whose path holds a variable (``%U``...) or that has none is left out."""
+    others = [share for name, share in sorted(config.shares.items())
+              if name.lower() != own.lower() and not share.printable and share.path and "%" not in share.path]
+    if not others:
+        return []
+    paths = [folder] + [share.path for share in others]
+    resolved = hosts.srv1.run("realpath -m -- " + " ".join(["%s"] * len(paths)), *paths)
+    lines = resolved.stdout.splitlines()
+    if resolved.rc != 0 or len(lines) != len(paths):
+        raise ProbeError(f"srv1: could not resolve the shares' paths: {resolved.stderr.strip()}")
+    target, found = lines[0], []
+    for share, real in zip(others, lines[1:]):
+        parent = real.rstrip("/") + "/"
+        if real == target:
+            found.append((share.name, "", target))
+        elif target.startswith(parent):
+            found.append((share.name, target[len(parent):], target))
+        elif real.startswith(target + "/"):
+            found.append((share.name, "", real))
+    return found
+
+
+# What a user tries on a folder of srv1 (run as that user). $1 folder, $2 a probe file's name.
+TRY_FOLDER = r"""
+d=$1; n=$2
+if ls -- "$d" >/dev/null 2>&1; then echo list=yes; else echo list=no; fi
+if (cd -- "$d") 2>/dev/null; then echo enter=yes; else echo enter=no; fi
+if (: > "$d/$n") 2>/dev/null; then echo create=yes; rm -f -- "$d/$n"; else echo create=no; fi
+"""
+UNIX_OPERATIONS = {"list": ("lister", "list"), "enter": ("entrer dans", "enter"), "create": ("créer un fichier dans", "create a file in")}
+
+
+def unix_rights(hosts, folder: str, login: str) -> dict[str, bool]:
+    """What ``login`` can do on ``folder`` on srv1 (list, enter, create), tried as that user; the
+    probe file is removed and the folder's modification time put back. An account that no longer
+    exists can do nothing (what the trainee did with it is other checks' business)."""
+    name = f".tspcr-probe-{secrets.token_hex(4)}.tmp"
+    before = hosts.srv1.run("stat -c %s -- %s", "%.9Y", folder)
+    try:
+        result = hosts.srv1.run_as(login, "sh -c %s sh %s %s", TRY_FOLDER, folder, name)
+    finally:
+        hosts.srv1.run("rm -f -- %s", f"{folder}/{name}")
+        if before.ok and before.stdout.strip():
+            hosts.srv1.run("touch -m -d %s -- %s", "@" + before.stdout.strip(), folder)
+    found = dict(line.split("=", 1) for line in result.stdout.splitlines() if line.count("=") == 1)
+    if not found and hosts.srv1.run("id -u -- %s", login).rc != 0:
+        return dict.fromkeys(UNIX_OPERATIONS, False)
+    if set(found) != set(UNIX_OPERATIONS) or not set(found.values()) <= {"yes", "no"}:
+        raise ProbeError(f"srv1: no outcome of the access test as {login}: {result.stderr.strip()[-200:]}")
+    return {op: value == "yes" for op, value in found.items()}
 
 
 def share_path(config, share: str, fallback: str) -> str:
@@ -283,7 +366,8 @@ def test_disabled_account(hosts, expected, check):
 @pytest.mark.parametrize("dept", DEPARTMENTS)
 def test_department_share(dept, hosts, expected, check):
     """The department's share is its folder, writable by the group's members who can log in, and
-    refused to everybody else."""
+    refused to everybody else: under its own name, and through any other share that reaches the
+    folder (same path, a parent, a sub-folder: an outsider must not list it there)."""
     department = expected["departments"][dept]
     share_name = department["share"]
     config = samba_config(hosts, check)
@@ -310,18 +394,28 @@ def test_department_share(dept, hosts, expected, check):
         tested.append(user["name"])
     check.that(tested, fr=f"aucun membre du groupe {department['group']} ne peut se connecter pour tester {share_name}",
                en=f"no member of group {department['group']} can log in to test {share_name}")
-    for user in expected["users"].values():
-        if user["department"] == dept:
-            continue
+    outsiders = [user for user in expected["users"].values() if user["department"] != dept]
+    for user in outsiders:
         result = smb(hosts, expected, share_name, "ls", user, check)
         check.that(not result.connected, fr=f"{user['name']}, d'un autre service, entre dans le partage {share_name}",
                    en=f"{user['name']}, from another department, gets into share {share_name}")
+    # The other side: another share that reaches the folder must not open it to them either.
+    for alias, inside, _ in reaching(hosts, config, department["path"], share_name):
+        listing = f'ls "{inside}/*"' if inside else "ls"
+        for user in outsiders:
+            result = smb(hosts, expected, alias, listing, user, check)
+            check.that(not result.ok,
+                       fr=f"{user['name']}, d'un autre service, lit le dossier {department['path']} par le partage {alias}",
+                       en=f"{user['name']}, from another department, reads folder {department['path']} through share {alias}")
 
 
 @pytest.mark.competency("035", points=1)
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_directory_permissions(folder, hosts, expected, check):
-    """The share's folder belongs to the right group, with Unix permissions that match the share."""
+    """The share's folder belongs to the right group, with Unix permissions that match the share:
+    the mode bits, and by doing as each account that is not in the group (runuser on srv1, as smbd
+    acts for them): a department's folder cannot be listed, entered or written by them, the
+    read-only share's folder not written (an ACL entry does not show in the mode bits)."""
     want = expected["docs"] if folder == "docs" else expected["departments"][folder]
     path, group = want["path"], want["group"]
     info = hosts.srv1.probe(FileInfo, path)
@@ -340,11 +434,30 @@ def test_directory_permissions(folder, hosts, expected, check):
         check.that(info.mode & 0o007 == 0,
                    fr=f"les autres utilisateurs ne doivent avoir aucun droit sur {path} : droits trouvés {mode}",
                    en=f"other users must have no rights on {path}: found mode {mode}")
+    # The other side, by doing: the mode bits do not show a named ACL entry (the group bits are
+    # then the ACL's mask). Each account that really is not in the group tries the folder.
+    members = members_of(hosts, group)
+    others = [u["name"] for u in expected["users"].values()] + [expected["departed"]["name"]]
+    denied = ["create"] if folder == "docs" else ["list", "enter", "create"]
+    opened = []  # (fr, en) per account that gets a right it must not have
+    for login in [name for name in others if name not in members]:
+        rights = unix_rights(hosts, path, login)
+        allowed = [op for op in denied if rights[op]]
+        if allowed:
+            opened.append((f"{login} peut {', '.join(UNIX_OPERATIONS[op][0] for op in allowed)} {path}",
+                           f"{login} can {', '.join(UNIX_OPERATIONS[op][1] for op in allowed)} {path}"))
+    check.that(not opened,
+               fr=f"sur srv1, hors du groupe {group} : {' ; '.join(fr for fr, _ in opened)} "
+                  f"(droits trouvés {mode} : une entrée ACL ? getfacl {path})",
+               en=f"on srv1, outside group {group}: {'; '.join(en for _, en in opened)} "
+                  f"(found mode {mode}: an ACL entry? getfacl {path})")
 
 
 @pytest.mark.competency("035", points=2)
 def test_readonly_share(hosts, expected, check):
-    """The read-only share is read by every staff member who can log in; nobody writes to it."""
+    """The read-only share is read by every staff member who can log in; nobody writes to it: under
+    its own name, nor through any other share that reaches its folder (same path, a parent, a
+    sub-folder)."""
     docs = expected["docs"]
     config = samba_config(hosts, check)
     share = config.share(docs["share"])
@@ -369,6 +482,12 @@ def test_readonly_share(hosts, expected, check):
         tested.append(user["name"])
     check.that(tested, fr=f"aucun membre du personnel ne peut se connecter pour tester {docs['share']}",
                en=f"no staff member can log in to test {docs['share']}")
+    # The other side: nobody writes to the folder through another share that reaches it either.
+    for alias, inside, landing in reaching(hosts, config, docs["path"], docs["share"]):
+        for user in expected["users"].values():
+            check.that(not try_write(hosts, expected, alias, landing, user, check, inside=inside),
+                       fr=f"{user['name']} écrit dans le dossier {docs['path']} par le partage {alias}",
+                       en=f"{user['name']} writes to folder {docs['path']} through share {alias}")
 
 
 @pytest.mark.competency("035", points=2, critical=True)
