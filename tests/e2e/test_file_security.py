@@ -10,7 +10,7 @@ import pytest
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 
-from .conftest import LabUnderTest, by_status, cli, tree_digest
+from .conftest import LabUnderTest, assert_selftest_passes, by_status, cli, tree_digest
 
 LAB, INSTANCE, SEED = "file-security", "e2e-filesec", 2015
 FOLDERS = ["base", "dept1", "dept2", "direction", "common", "notes"]
@@ -117,3 +117,9 @@ def test_grading_leaves_the_hosts_files_unchanged(fs, tmp_path, state):
     assert before == after
     leftovers = fs.on("srv1", f"find {expected()['folders']['base']} -name '.tspcr-check-*'")
     assert leftovers == ""
+
+
+def test_selftest():
+    """Each requirement broken alone, its other sides, and the other correct ways
+    (labs/file-security/faults.toml)."""
+    assert_selftest_passes("file-security")

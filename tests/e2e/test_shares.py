@@ -9,7 +9,7 @@ import pytest
 
 from tspcr_lab.params import generate
 
-from .conftest import LabUnderTest, by_status, tree_digest
+from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
 
 SEED = 3535
 INSTANCE = "e2e-shares"
@@ -141,3 +141,9 @@ def test_grading_leaves_the_hosts_files_unchanged(lab, expected, tmp_path):
     assert "etc/samba/smb.conf" in covered and "var/lib/samba/private/passdb.tdb" in covered
     for department in expected["departments"].values():
         assert department["path"].lstrip("/") in covered
+
+
+def test_selftest():
+    """Each requirement broken alone, its other sides, and the other correct ways
+    (labs/shares/faults.toml)."""
+    assert_selftest_passes("shares")
