@@ -4,8 +4,11 @@ Each requirement is read from the client's own configuration (Thunderbird's prof
 effective settings, ``neomutt -D``) and verified by doing: the account's settings and password
 open the mailbox over IMAPS and authenticate on submission after STARTTLS, from pc1, with the
 certificate verified against pc1's trust store; the test message is looked for in the recipient's
-inbox over IMAP (read-only, headers only). Passwords travel in the environment of the command
-and are masked in the evidence. Checks only read: nothing is left on the hosts.
+inbox over IMAP (read-only, headers only). The client's files are judged as the user gets
+them: Thunderbird's profile is read as the user (user.js after prefs.js, as Thunderbird does);
+NeoMutt, run as the user, says which aliases it knows (``neomutt -A``) and writes a message whose
+From is read (caught before it is sent, with no network). Passwords travel in the environment of
+the command and are masked in the evidence. Checks only read: nothing is left on the hosts.
 
 A configuration the client cannot read (a directory where a file goes, a file its user may not
 read, lines NeoMutt rejects) is the trainee's work: a failure that says so, never an error.
@@ -20,12 +23,14 @@ import time
 
 import pytest
 
-from tspcr_lab.errors import InfraError, hide
+from tspcr_lab.errors import InfraError, UnreadableFile, hide
 from tspcr_lab.probes import FileContent
 from tspcr_lab.probes.mail import (
     AbookContacts,
     MailAccount,
     MuttConfig,
+    NeomuttAliases,
+    NeomuttComposed,
     NeomuttSettings,
     NotAnAddressBook,
     default_profile_dir,
@@ -124,9 +129,24 @@ def remote_login(host, protocol: str, server: str, port: int, security: str, use
 
 # -- Reading the client's configuration --------------------------------------------------------
 
+def read_as_user(host, expected, path, check) -> str | None:
+    """A file of the user's client, read as the user (the client runs as them): None when absent,
+    a failure when the user cannot read it (a file made by root in their home, mode 600...)."""
+    probe, login = FileContent(path), expected["login"]
+    try:
+        return probe.evaluate(host.run_as(login, probe.command()))
+    except UnreadableFile as exc:
+        if exc.reason != "permission denied":
+            raise
+        check.fail(fr=f"{path} ne peut pas être lu par {login} : son client de messagerie, lancé par {login}, ne peut "
+                      f"pas s'en servir (fichier créé par root ?)",
+                   en=f"{path} cannot be read by {login}: their mail client, run by {login}, cannot use it "
+                      f"(a file made by root?)")
+
+
 def thunderbird_profile(host, expected, check) -> str:
     base = f"{expected['home']}/.thunderbird"
-    ini = host.probe(FileContent, f"{base}/profiles.ini")
+    ini = read_as_user(host, expected, f"{base}/profiles.ini", check)
     check.that(ini is not None, fr=f"pas de profil Thunderbird : {base}/profiles.ini n'existe pas",
                en=f"no Thunderbird profile: {base}/profiles.ini does not exist")
     try:
@@ -172,10 +192,13 @@ def client_account(hosts, expected, check) -> MailAccount:
     pc = hosts.pc1
     if expected["client"] == "thunderbird":
         profile = thunderbird_profile(pc, expected, check)
-        text = pc.probe(FileContent, f"{profile}/prefs.js")
+        text = read_as_user(pc, expected, f"{profile}/prefs.js", check)
         check.that(text is not None, fr=f"le profil Thunderbird {profile} n'a pas de prefs.js",
                    en=f"Thunderbird profile {profile} has no prefs.js")
-        account = thunderbird_account(parse_prefs_js(text))
+        prefs = parse_prefs_js(text)
+        # Thunderbird reads user.js after prefs.js at every start: what it sets wins.
+        prefs.update(parse_prefs_js(read_as_user(pc, expected, f"{profile}/user.js", check) or ""))
+        account = thunderbird_account(prefs)
         check.that(account is not None, fr=f"aucun compte de messagerie dans {profile}/prefs.js",
                    en=f"no mail account in {profile}/prefs.js")
         return account
@@ -224,11 +247,30 @@ def test_outgoing_server(hosts, expected, check):
 
 @pytest.mark.competency("010", points=1)
 def test_identity(hosts, expected, check):
-    """The identity recipients see: the user's full name and e-mail address."""
+    """The identity recipients see: the user's full name and e-mail address.
+
+    Sides covered: the client's settings (Thunderbird: prefs.js then user.js; NeoMutt: real_name
+    and from as NeoMutt applies them); and, for NeoMutt, the From of a message it composes as the
+    user (caught before it is sent, no network): what my_hdr, use_from or a hook make of them."""
     account = client_account(hosts, expected, check)
+    want = email.utils.formataddr((expected["full_name"], expected["email"]))
     found = email.utils.formataddr((account.full_name or "", account.email or "")) if account.email else account.full_name
-    check.equal(found, email.utils.formataddr((expected["full_name"], expected["email"])),
+    check.equal(found, want,
                 **reported(account, fr="identité de l'expéditeur (nom <adresse>)", en="sender identity (name <address>)"))
+    if expected["client"] != "neomutt":
+        return
+    message = hosts.pc1.probe(NeomuttComposed, expected["login"])
+    said = message.output.splitlines()[-1:] if message.output else []
+    check.that(message.header, fr=f"NeoMutt, lancé par {expected['login']}, n'écrit aucun message (« neomutt -s ... "
+                                  f"-- destinataire » en mode batch) : {'; '.join(said) or f'code {message.rc}'}",
+               en=f"NeoMutt, run by {expected['login']}, writes no message ('neomutt -s ... -- recipient' in batch "
+                  f"mode): {'; '.join(said) or f'exit {message.rc}'}")
+    senders = [email.utils.formataddr(email.utils.parseaddr(str(email.header.make_header(email.header.decode_header(v)))))
+               for v in message.senders]
+    check.equal(senders, [want], fr=f"expéditeur (From) des messages que NeoMutt écrit pour {expected['login']}, "
+                                    f"réglages réels compris (my_hdr, use_from, hooks)",
+                en=f"sender (From) of the messages NeoMutt writes for {expected['login']}, with every setting it "
+                   f"applies (my_hdr, use_from, hooks)")
 
 
 def _login_or_fail(hosts, expected, check, protocol: str, server: str | None, port: int | None, security: str | None,
@@ -301,24 +343,50 @@ def neomutt_aliases(host, expected, check) -> MuttConfig:
 
 @pytest.mark.competency("010", points=2)
 def test_address_book_imported(hosts, expected, check):
-    """Every contact of the file provided is in the client's address book, with its name and address."""
+    """Every contact of the file provided is in the client's address book, with its name and address.
+
+    Sides covered: the address book's files (Thunderbird's abook.sqlite; NeoMutt's alias lines in
+    its rc file and the files it sources), and the user's own access: Thunderbird's address book
+    must be readable by the user, and NeoMutt run as the user (``neomutt -A``) must know each
+    contact's alias, with that name and address."""
+    login = expected["login"]
+
+    def missing_from(contacts):
+        found = {(c.name.strip().lower(), c.email.strip().lower()) for c in contacts}
+        return found, [f"{c['name']} <{c['email']}>" for c in expected["contacts"]
+                       if (c["name"].lower(), c["email"].lower()) not in found]
+
     if expected["client"] == "thunderbird":
         profile = thunderbird_profile(hosts.pc1, expected, check)
-        contacts = hosts.pc1.probe(AbookContacts, f"{profile}/abook.sqlite")
-        check.that(contacts is not None, fr=f"pas de carnet d'adresses personnel : {profile}/abook.sqlite n'existe pas",
-                   en=f"no personal address book: {profile}/abook.sqlite does not exist")
+        path = f"{profile}/abook.sqlite"
+        contacts = hosts.pc1.probe(AbookContacts, path)
+        check.that(contacts is not None, fr=f"pas de carnet d'adresses personnel : {path} n'existe pas",
+                   en=f"no personal address book: {path} does not exist")
         check.that(not isinstance(contacts, NotAnAddressBook),
-                   fr=f"{profile}/abook.sqlite n'est pas un carnet d'adresses Thunderbird ({getattr(contacts, 'reason', '')})",
-                   en=f"{profile}/abook.sqlite is not a Thunderbird address book ({getattr(contacts, 'reason', '')})")
+                   fr=f"{path} n'est pas un carnet d'adresses Thunderbird ({getattr(contacts, 'reason', '')})",
+                   en=f"{path} is not a Thunderbird address book ({getattr(contacts, 'reason', '')})")
+        check.that(hosts.pc1.run_as(login, "test -r %s", path).rc == 0,
+                   fr=f"{path} ne peut pas être lu par {login} : Thunderbird, lancé par {login}, n'a pas ce carnet "
+                      f"(fichier créé par root ?)",
+                   en=f"{path} cannot be read by {login}: Thunderbird, run by {login}, does not have this address book "
+                      f"(a file made by root?)")
     else:
         config = neomutt_aliases(hosts.pc1, expected, check)
         contacts = [c for entries in config.aliases.values() for c in entries]
-    found = {(c.name.strip().lower(), c.email.strip().lower()) for c in contacts}
-    missing = [f"{c['name']} <{c['email']}>" for c in expected["contacts"] if (c["name"].lower(), c["email"].lower()) not in found]
+    found, missing = missing_from(contacts)
     check.that(not missing, fr=f"{len(missing)} contact(s) du fichier fourni absent(s) du carnet d'adresses "
                                f"(nom et adresse attendus) : {', '.join(missing)} ; {len(found)} contact(s) trouvé(s)",
                en=f"{len(missing)} contact(s) of the file provided missing from the address book "
                   f"(name and address expected): {', '.join(missing)}; {len(found)} contact(s) found")
+    if expected["client"] == "neomutt":
+        known = hosts.pc1.probe(NeomuttAliases, login, list(config.aliases))
+        _, unknown = missing_from([c for entries in known.values() for c in entries])
+        errors = [e for e in hosts.pc1.probe(NeomuttSettings, login).errors if "source" in e][:2] if unknown else []
+        check.that(not unknown,
+                   fr=f"NeoMutt, lancé par {login}, ne connaît pas ces contacts pourtant écrits dans ses fichiers "
+                      f"(neomutt -A) : {', '.join(unknown)}" + (f" ; NeoMutt signale : {' ; '.join(errors)}" if errors else ""),
+                   en=f"NeoMutt, run by {login}, does not know these contacts, though they are written in its files "
+                      f"(neomutt -A): {', '.join(unknown)}" + (f"; NeoMutt reports: {'; '.join(errors)}" if errors else ""))
 
 
 def _header(raw: str, name: str) -> list[str]:

@@ -3,16 +3,23 @@
 What a user gets is checked the way the user gets it: each session check opens a real login
 session as that user (password, terminal, login shell, so /etc/profile and the logon script run)
 and looks from inside it: the network-folder link and a write through it, the variables, a tool
-run by its name, the banner before the prompt. The skeleton is checked by creating an account with
-the real ``useradd -m`` in a private mount namespace, where nothing of it stays. Checks only read:
-the write test removes its file and gives the folder its modification time back.
+run by its name, the banner before the prompt. The instructions say "at each login" and name
+``su - <user>`` too: the link and the variables are also judged in a login shell without a
+terminal (``su - USER -c``, :class:`LoginTrial`), where a script read only by interactive shells
+(~/.bashrc, /etc/bash.bashrc, a ``case $- in *i*`` guard) does nothing; and the link from every
+state it may be in before a login (missing, pointing elsewhere, already right: created, repaired,
+left alone). Those logins run on throw-away copies of the home and the network folder. The
+banner is judged by membership, not names: on a private copy of /etc where a member leaves the
+group and the other user joins it (:class:`MembershipTrial`). The skeleton is checked by creating an account with the real ``useradd -m`` in a private mount
+namespace, where nothing of it stays. Checks only read: the write test removes its file and gives
+the folder its modification time back.
 """
 
 import pytest
 
 from tspcr_lab.errors import CommandTimeout
 from tspcr_lab.probes import FileInfo
-from tspcr_lab.probes.session import SessionReport, SkeletonTrial
+from tspcr_lab.probes.session import LoginTrial, MembershipTrial, SessionReport, SkeletonTrial
 
 USERS = ["user1", "user2", "user3"]  # slots of params.py: ids never carry a trainee's string
 SESSION_TIMEOUT = 8  # seconds: a login session takes well under one second
@@ -53,6 +60,37 @@ def open_session(host, slot, expected, check):
     return login, session
 
 
+def login_trial(host, slot, expected, states=LoginTrial.STATES):
+    """Log the user of ``slot`` in with ``su - USER -c`` (a login shell without a terminal) once per
+    state of the link before the login, on copies of their home and folder: {state: TrialLogin}."""
+    user = expected["users"][slot]
+    return host.probe(LoginTrial, user["name"], user["home"], expected["link_name"], user["folder"],
+                      expected["tool"], expected["share_root"], states=states)
+
+
+NO_TERMINAL = {"fr": "dans une session sans terminal de {name} (su - {name} -c ...)",
+               "en": "in a session of {name} without a terminal (su - {name} -c ...)"}
+
+
+def trial_session(trial, state, name, check):
+    """The session of one login of a trial; a failure when it did not finish or was cut short."""
+    check.that(trial, fr=f"{name} n'a pas de dossier personnel : aucune session ne peut s'y ouvrir",
+               en=f"{name} has no home folder: no session can open there")
+    login = trial[state]
+    where = {lang: text.format(name=name) for lang, text in NO_TERMINAL.items()}
+    check.that(not login.timed_out,
+               fr=f"la connexion de {name} sans terminal (su - {name} -c ...) ne rend pas la main : le script "
+                  f"d'ouverture de session attend ou boucle quand il n'y a pas de terminal",
+               en=f"{name}'s login without a terminal (su - {name} -c ...) does not give control back: the logon "
+                  f"script waits or loops when there is no terminal")
+    check.that(login.session.complete,
+               fr=f"la session de {name} sans terminal (su - {name} -c ...) s'arrête avant la fin : un script lu à "
+                  f"l'ouverture de session la ferme (« exit ») ?",
+               en=f"{name}'s session without a terminal (su - {name} -c ...) stops early: does a script read at "
+                  f"login close it ('exit')?")
+    return login, where
+
+
 # -- the logon script ---------------------------------------------------------------------------
 
 @pytest.mark.competency("036", points=1)
@@ -78,10 +116,29 @@ def test_logon_script(hosts, expected, check):
 
 # -- what each user's session shows -------------------------------------------------------------
 
+BEFORE = {  # the state of the link before a login of the trial, said in each language
+    "missing": {"fr": "le lien n'existant pas avant", "en": "the link missing before"},
+    "elsewhere": {"fr": "le lien pointant ailleurs avant ({elsewhere})", "en": "the link pointing elsewhere before ({elsewhere})"},
+    "right": {"fr": "le lien étant déjà correct avant", "en": "the link already right before"},
+}
+
+MUST = {  # what the logon script must do from that state
+    "missing": {"fr": "à chaque ouverture de session, avec ou sans terminal, le script doit créer le lien qui manque",
+                "en": "at every login, with or without a terminal, the script must make the missing link"},
+    "elsewhere": {"fr": "le script doit corriger un lien qui pointe ailleurs", "en": "the script must fix a link that points elsewhere"},
+    "right": {"fr": "un lien déjà correct doit rester tel quel", "en": "a link already right must stay as it is"},
+}
+
+
 @pytest.mark.competency("036", points=1)
 @pytest.mark.parametrize("slot", USERS)
 def test_network_folder(slot, hosts, expected, check):
-    """In the user's session, ~/<link> leads to the user's own network folder, and they can write there."""
+    """~/<link> leads to the user's own network folder, and they can write there through it.
+
+    Sides covered: the user's interactive session (ssh with a terminal, on the real home); a login
+    shell without a terminal (``su - USER -c``) from each state the link may be in before a login:
+    missing (created), pointing elsewhere (repaired), already right (left as it is: not recreated,
+    nothing created inside the folder), on copies of the home and the folder."""
     _, session = open_session(hosts.pc1, slot, expected, check)
     user, link = expected["users"][slot], expected["link_name"]
     name, folder = user["name"], user["folder"]
@@ -96,40 +153,82 @@ def test_network_folder(slot, hosts, expected, check):
                 en=f"folder ~/{link} leads to for {name}")
     check.equal(session.write, "ok", fr=f"écriture de {name} dans son dossier réseau par ~/{link} (ok = réussie)",
                 en=f"{name} writing into their network folder through ~/{link} (ok = done)")
+    trial = login_trial(hosts.pc1, slot, expected)
+    for state in LoginTrial.STATES:
+        login, _ = trial_session(trial, state, name, check)
+        before = {lang: text.format(elsewhere=expected["share_root"]) for lang, text in BEFORE[state].items()}
+        check.equal(login.session.resolved, folder,
+                    fr=f"dossier où mène ~/{link} après une connexion de {name} sans terminal (su - {name} -c ...), "
+                       f"{before['fr']} : {MUST[state]['fr']}",
+                    en=f"folder ~/{link} leads to after {name} logs in without a terminal (su - {name} -c ...), "
+                       f"{before['en']}: {MUST[state]['en']}")
+        check.that(
+            not login.added,
+            fr=f"une connexion de {name} (su - {name} -c ..., {before['fr']}) a créé {', '.join(login.added)} dans son "
+               f"dossier réseau {folder} (« ln -s » sur un lien qui existe déjà crée un lien dans le dossier ?)",
+            en=f"a login of {name} (su - {name} -c ..., {before['en']}) created {', '.join(login.added)} in their "
+               f"network folder {folder} ('ln -s' over a link that exists makes a link inside the folder?)",
+        )
+        if state == "right":
+            check.that(
+                login.kept,
+                fr=f"~/{link} menait déjà au dossier de {name} et sa connexion l'a recréé : le script ne doit le créer "
+                   f"que s'il manque ou pointe ailleurs, pas à chaque ouverture de session",
+                en=f"~/{link} already led to {name}'s folder and their login recreated it: the script must create it "
+                   f"only when it is missing or points elsewhere, not at every login",
+            )
+
+
+def judge_variables(session, expected, slot, where, check):
+    """COMPANY, SHARE, the tools folder at the end of the PATH and the tool run by its name in one
+    session; ``where`` says which session ({lang: "in X's session"})."""
+    user = expected["users"][slot]
+    tools, path_text = expected["tools_dir"], session.env.get("PATH", "")
+    check.equal(session.env.get("COMPANY"), expected["company"], fr=f"variable COMPANY {where['fr']}",
+                en=f"variable COMPANY {where['en']}")
+    check.equal(session.env.get("SHARE"), user["folder"], fr=f"variable SHARE {where['fr']}",
+                en=f"variable SHARE {where['en']}")
+    path = session.path
+    check.that(
+        tools in path,
+        fr=f"{tools} absent du PATH {where['fr']} (PATH={path_text})",
+        en=f"{tools} missing from the PATH {where['en']} (PATH={path_text})",
+    )
+    check.that(
+        "/usr/bin" in path and path.index(tools) > path.index("/usr/bin"),
+        fr=f"{tools} doit être ajouté à la fin du PATH, sans remplacer les dossiers du système (PATH {where['fr']} : "
+           f"{path_text})",
+        en=f"{tools} must be appended to the PATH, without replacing the system folders (PATH {where['en']}: "
+           f"{path_text})",
+    )
+    check.equal(session.tool_output, expected["tool_output"],
+                fr=f"ce qu'affiche {expected['tool']} lancé par son nom {where['fr']}",
+                en=f"what {expected['tool']} shows when run by its name {where['en']}")
 
 
 @pytest.mark.competency("036", points=1)
 @pytest.mark.parametrize("slot", USERS)
 def test_variables(slot, hosts, expected, check):
-    """In the user's session: COMPANY, SHARE, and the tools folder at the end of the PATH."""
+    """COMPANY, SHARE, and the tools folder at the end of the PATH (the tool runs by its name).
+
+    Sides covered: the user's interactive session (ssh with a terminal) and a login shell without a
+    terminal (``su - USER -c``): variables set only for interactive shells fail."""
     _, session = open_session(hosts.pc1, slot, expected, check)
-    user = expected["users"][slot]
-    name, tools = user["name"], expected["tools_dir"]
-    check.equal(session.env.get("COMPANY"), expected["company"], fr=f"variable COMPANY dans la session de {name}",
-                en=f"variable COMPANY in {name}'s session")
-    check.equal(session.env.get("SHARE"), user["folder"], fr=f"variable SHARE dans la session de {name}",
-                en=f"variable SHARE in {name}'s session")
-    path = session.path
-    check.that(
-        tools in path,
-        fr=f"{tools} n'est pas dans le PATH de la session de {name} (PATH={session.env.get('PATH', '')})",
-        en=f"{tools} is not in the PATH of {name}'s session (PATH={session.env.get('PATH', '')})",
-    )
-    check.that(
-        "/usr/bin" in path and path.index(tools) > path.index("/usr/bin"),
-        fr=f"{tools} doit être ajouté à la fin du PATH, sans remplacer les dossiers du système (PATH de {name} : "
-           f"{session.env.get('PATH', '')})",
-        en=f"{tools} must be appended to the PATH, without replacing the system folders ({name}'s PATH: "
-           f"{session.env.get('PATH', '')})",
-    )
-    check.equal(session.tool_output, expected["tool_output"],
-                fr=f"ce qu'affiche {expected['tool']} lancé par son nom dans la session de {name}",
-                en=f"what {expected['tool']} shows when run by its name in {name}'s session")
+    name = expected["users"][slot]["name"]
+    judge_variables(session, expected, slot, {"fr": f"dans la session de {name}", "en": f"in {name}'s session"}, check)
+    login, where = trial_session(login_trial(hosts.pc1, slot, expected, states=("right",)), "right", name, check)
+    judge_variables(login.session, expected, slot, where, check)
 
 
 @pytest.mark.competency("036", points=2)
 def test_banner(hosts, expected, check):
-    """The banner appears at login for the group's members, and only for them (a session per user)."""
+    """The banner appears at login for the group's members, and only for them.
+
+    Sides covered: each user's interactive session (ssh with a terminal: the members see it, the
+    other user does not); and membership rather than names: on a private copy of /etc where a
+    member leaves the group and the other user joins it, their interactive logins (``su -`` on a
+    terminal) show it to the one who joined only. A banner shown only on a terminal is right: it is
+    a message for a person, so sessions without a terminal are not judged here."""
     banner, group = expected["banner"], expected["group"]
     for slot in USERS:
         login, _ = open_session(hosts.pc1, slot, expected, check)
@@ -147,6 +246,31 @@ def test_banner(hosts, expected, check):
                 not shown,
                 fr=f"le message réservé au groupe {group} s'affiche aussi pour {name}, qui n'en est pas membre",
                 en=f"the message meant for group {group} is also shown to {name}, who is not a member",
+            )
+    leaver = next(expected["users"][slot]["name"] for slot in USERS if expected["users"][slot]["member"])
+    joiner = next(expected["users"][slot]["name"] for slot in USERS if not expected["users"][slot]["member"])
+    trial = hosts.pc1.probe(MembershipTrial, group, leaver, joiner)
+    for name, member in ((joiner, True), (leaver, False)):
+        login = trial[name]
+        check.that(not login.timed_out,
+                   fr=f"la connexion de {name} (su - {name}, sur un terminal) ne rend pas la main",
+                   en=f"{name}'s login (su - {name}, on a terminal) does not give control back")
+        shown = any(banner in line for line in login.text.splitlines())
+        if member:
+            check.that(
+                shown,
+                fr=f"{name}, une fois ajouté au groupe {group}, ne voit pas le message à l'ouverture de session (su - {name}) : "
+                   f"le script doit tester l'appartenance au groupe, pas une liste de noms",
+                en=f"{name}, once added to group {group}, does not see the message at login (su - {name}): the "
+                   f"script must test the membership of the group, not a list of names",
+            )
+        else:
+            check.that(
+                not shown,
+                fr=f"{name}, une fois retiré du groupe {group}, voit encore le message à l'ouverture de session (su - {name}) : "
+                   f"le script doit tester l'appartenance au groupe, pas une liste de noms",
+                en=f"{name}, once removed from group {group}, still sees the message at login (su - {name}): the "
+                   f"script must test the membership of the group, not a list of names",
             )
 
 

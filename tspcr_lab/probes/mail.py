@@ -10,7 +10,9 @@
   after reading the user's files), which :func:`parse_muttrc` also reads. What NeoMutt says
   about the user's files before that (``Error in ~/.neomuttrc, line 4: ...``, ``~/.neomuttrc:
   Permission denied``) is kept as :attr:`NeomuttDump.errors`: it is the trainee's work, for the
-  checks to judge, never an error of the probe.
+  checks to judge, never an error of the probe. What NeoMutt does with them, as the user:
+  :class:`NeomuttAliases` (``neomutt -A``: the aliases it knows) and :class:`NeomuttComposed` (the
+  message it writes, caught before it is sent, in namespaces with no network).
 
 Parsers are pure functions (tested on recorded files in tests/unit/recorded/mail); the probes
 only read. A parse problem of a program's own output becomes a one-line
@@ -586,8 +588,110 @@ class NeomuttSettings(Probe):
         return NeomuttDump(config.settings, errors)
 
 
+class NeomuttAliases(Probe):
+    """What NeoMutt itself, run as ``user`` with their files, expands each of ``nicks`` to
+    (``neomutt -A nick...``): {nick: [Contact]}, empty for a nick NeoMutt does not know (it prints
+    the nick back). This is the address book the user gets, whatever the files say: an alias file
+    the user cannot read, or that NeoMutt does not reach, gives nothing."""
+
+    ok_codes = (0, 1)  # 1: some nick is not an alias
+
+    def __init__(self, user: str, nicks: list[str]):
+        self.user, self.nicks = user, list(nicks)
+
+    def command(self) -> str:
+        return quote_line(
+            "cd / && runuser -u %s -- env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "
+            "sh -c 'HOME=$(getent passwd \"$(id -un)\" | cut -d: -f6) exec neomutt \"$@\"' sh"
+            + " -A %s" * len(self.nicks) + " 2>/dev/null",
+            self.user, *self.nicks,
+        )
+
+    @probe_parser
+    def process(self, output: str) -> dict[str, list[Contact]]:
+        lines = output.splitlines()
+        if len(lines) != len(self.nicks):
+            raise ValueError(f"neomutt -A printed {len(lines)} lines for {len(self.nicks)} aliases")
+        found = {}
+        for nick, line in zip(self.nicks, lines):
+            contacts = [Contact(name, address) for name, address in email.utils.getaddresses([line]) if "@" in address]
+            found[nick] = [] if line.strip() == nick else contacts
+        return found
+
+
+@dataclasses.dataclass(frozen=True)
+class ComposedMessage:
+    """A message NeoMutt composed as the user (see :class:`NeomuttComposed`): its header, the From
+    addresses in it, NeoMutt's exit status and what it printed."""
+
+    rc: int  # 124 or 137: NeoMutt did not finish in time
+    header: str
+    senders: tuple[str, ...]  # every From: field of the header, as written
+    output: str
+
+    @property
+    def timed_out(self) -> bool:
+        return self.rc in (124, 137)
+
+
+# Run as root under `unshare --mount --net`: no network at all (nothing can be sent anywhere), the
+# user's home is a copy on a tmpfs, NeoMutt hands the message to a program that keeps it in /tmp.
+_COMPOSE = "; ".join([
+    "set -e",
+    "user=$1 limit=$2",
+    """home=$(getent passwd "$user" | cut -d: -f6)""",
+    "mount -t tmpfs tspcr-compose /tmp",
+    "chmod 1777 /tmp",
+    """if [ -n "$home" ] && [ -d "$home" ]; then cp -a -- "$home" /tmp/.tspcr-home; mount --bind /tmp/.tspcr-home "$home"; fi""",
+    """printf '#!/bin/sh\\ncat > /tmp/.tspcr-message\\n' > /tmp/.tspcr-capture""",
+    "chmod 755 /tmp/.tspcr-capture",
+    "cd /",
+    """rc=0; echo 'tspcr probe' | timeout -k 1 "$limit" runuser -u "$user" -- env -i HOME="$home" PATH=/usr/bin:/bin"""
+    """ LANG=C.UTF-8 neomutt -e 'set smtp_url=""' -e 'set sendmail="/tmp/.tspcr-capture"' -e 'unset copy'"""
+    """ -s tspcr-probe -- probe@example.invalid >/tmp/.tspcr-output 2>&1 || rc=$?""",
+    """printf '%s\\n' @@tspcr:rc "$rc" @@tspcr:output""",
+    "head -c 2000 /tmp/.tspcr-output",
+    """printf '\\n%s\\n' @@tspcr:header""",
+    """if [ -f /tmp/.tspcr-message ]; then sed '/^$/q' /tmp/.tspcr-message | head -c 16384; fi""",
+])
+
+
+class NeomuttComposed(Probe):
+    """The message NeoMutt composes when ``user`` sends one (batch mode, ``neomutt -s ... -- to``,
+    their files read as for any message: ``from``, ``real_name``, ``my_hdr``, hooks...), handed to
+    a program that keeps it instead of sending it: what recipients of that user's messages see.
+
+    Runs as root in private mount and network namespaces (the home is a copy, there is no network):
+    nothing is sent, nothing stays. -> :class:`ComposedMessage`."""
+
+    def __init__(self, user: str, seconds: int = 8):
+        self.user, self.seconds = user, seconds
+
+    def command(self) -> str:
+        return quote_line("unshare --mount --net --propagation private sh -c %s sh %s %s", _COMPOSE, self.user,
+                          self.seconds)
+
+    @probe_parser
+    def process(self, output: str) -> ComposedMessage:
+        sections: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in output.splitlines():
+            if line.startswith("@@tspcr:") and line[8:] in ("rc", "output", "header"):
+                current = sections.setdefault(line[8:], [])
+            elif current is not None:
+                current.append(line)
+        if "rc" not in sections or "header" not in sections:
+            raise ValueError("no @@tspcr:rc and @@tspcr:header sections")
+        header = "\n".join(sections["header"]).strip("\n")
+        message = email.message_from_string(header + "\n\n") if header else None
+        senders = tuple(str(v) for v in message.get_all("From", [])) if message else ()
+        return ComposedMessage(rc=int(sections["rc"][0].strip()), header=header, senders=senders,
+                               output="\n".join(sections.get("output", [])).strip())
+
+
 __all__ = [
-    "AUTH_METHODS", "AbookContacts", "Contact", "MASK", "MailAccount", "MuttConfig", "NeomuttDump", "NeomuttSettings",
+    "AUTH_METHODS", "AbookContacts", "ComposedMessage", "Contact", "MASK", "MailAccount", "MuttConfig", "NeomuttAliases",
+    "NeomuttComposed", "NeomuttDump", "NeomuttSettings",
     "NotAnAddressBook", "SOCKET_TYPES",
     "SmtpUrl", "default_profile_dir", "expand_path", "neomutt_account", "parse_abook_rows", "parse_alias_addresses",
     "parse_mail_url", "parse_muttrc", "parse_prefs_js", "parse_profiles_ini", "parse_vcards",

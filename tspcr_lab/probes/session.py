@@ -4,17 +4,26 @@
   (``host.login(user, password, probe.command(), session=True)``): it reports the environment, the
   network-folder link in the home, whether the user can write through it, and what a tool run by
   its name prints. Parse the session's output with ``probe.evaluate(login.result)``.
+* :class:`LoginTrial` logs the user in with ``su - USER -c REPORT`` (a login shell without a
+  terminal) in a private mount namespace where the user's home and network folder are throw-away
+  copies, once for each state the network-folder link is put in beforehand (missing, pointing
+  elsewhere, already right): what the logon script does in the other kind of login, and when the
+  state is already right or wrong, with nothing left behind.
+* :class:`MembershipTrial` changes a group's members in a private copy of /etc (one member leaves,
+  one user joins) and logs each of them in on a terminal (``su -`` under ``script``): what a
+  membership test shows, as opposed to a list of names.
 * :class:`SkeletonTrial` creates a throw-away account with ``useradd -m`` in a private mount
   namespace (a copy of /etc on a tmpfs, the home on that tmpfs) and lists what the account's new
   home received: the real useradd with the real skeleton and defaults, and nothing left behind.
 
-Both commands only read the trainee's work. The write test of :class:`SessionReport` removes its
+These commands only read the trainee's work. The write test of :class:`SessionReport` removes its
 probe file and gives the folder back its modification time.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from ..errors import ProbeError
@@ -129,6 +138,193 @@ class SessionReport(Probe):
     def failed(self, result) -> Any:
         # The session's exit status is the last command's: what the report shows is the answer.
         return self.process(result.stdout)
+
+
+TRIAL_MARK = "@@tspcr-trial:"
+
+
+def _trial_chunks(output: str) -> dict[str, str]:
+    """``@@tspcr-trial:NAME`` lines cut a trial's output into one text per login (each with its own
+    ``@@tspcr:`` sections); text before the first is dropped."""
+    chunks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in output.replace("\r", "").splitlines():
+        if line.startswith(TRIAL_MARK):
+            current = chunks.setdefault(line[len(TRIAL_MARK):].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return {name: "\n".join(lines) for name, lines in chunks.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialLogin:
+    """One login of a :class:`LoginTrial`: the state the link was put in before, what the session
+    reported, and what the login changed."""
+
+    state: str  # "missing", "elsewhere" or "right": the link before the login
+    session: Session
+    rc: int  # su's exit status (124 or 137: the login did not finish in time)
+    kept: bool | None  # "right": the link is still the same file after the login (not recreated)
+    added: tuple[str, ...]  # entries that appeared in the network folder during the login(s)
+    greeting: str  # what the session printed before the report (the logon script's output)
+
+    @property
+    def timed_out(self) -> bool:
+        return self.rc in (124, 137)
+
+
+# Run as root under `unshare --mount`: the home and the network folder are copied onto a tmpfs
+# and bound over the originals, so the logins and the states set up before them change nothing
+# outside. Arguments: user home link folder elsewhere report seconds state...
+_LOGIN_TRIAL = "; ".join([
+    "set -e",
+    "export LC_ALL=C",
+    "user=$1 home=$2 link=$3 folder=$4 elsewhere=$5 report=$6 limit=$7",
+    "shift 7",
+    """if ! [ -d "$home" ]; then printf '%s\\n' @@tspcr-trial:no-home; exit 0; fi""",
+    "mount -t tmpfs tspcr-login /tmp",
+    "mkdir /tmp/.tspcr-h /tmp/.tspcr-f",
+    """cp -a -- "$home" /tmp/.tspcr-h/home""",
+    """mount --bind /tmp/.tspcr-h/home "$home\"""",
+    """if [ -d "$folder" ]; then cp -a -- "$folder" /tmp/.tspcr-f/folder;"""
+    """ mount --bind /tmp/.tspcr-f/folder "$folder"; fi""",
+    """for state; do rm -rf -- "${home:?}/$link";"""
+    """ case $state in elsewhere) ln -s -- "$elsewhere" "$home/$link";; right) ln -s -- "$folder" "$home/$link";; esac;"""
+    """ if [ -L "$home/$link" ]; then chown -h --reference="$home" -- "$home/$link"; fi;"""
+    """ ls -A -- "$folder" >/tmp/.tspcr-f/before 2>/dev/null || true;"""
+    # Already right: a first login may rewrite the link its own way (a relative target...); the
+    # second one, the login judged, must leave it as it is.
+    """ if [ "$state" = right ]; then timeout -k 1 "$limit" su - "$user" -c true </dev/null >/dev/null 2>&1 || true; fi;"""
+    """ before=$(stat -c '%i %.9Z' -- "$home/$link" 2>/dev/null || true);"""
+    """ printf '%s%s\\n' @@tspcr-trial: "$state";"""
+    """ rc=0; timeout -k 1 "$limit" su - "$user" -c "$report" </dev/null 2>&1 || rc=$?;"""
+    """ printf '%s\\n' @@tspcr:rc "$rc" @@tspcr:kept;"""
+    """ if [ -n "$before" ] && [ "$(stat -c '%i %.9Z' -- "$home/$link" 2>/dev/null || true)" = "$before" ];"""
+    """ then echo yes; else echo no; fi;"""
+    """ printf '%s\\n' @@tspcr:added;"""
+    """ ls -A -- "$folder" 2>/dev/null | comm -13 /tmp/.tspcr-f/before - || true;"""
+    """ done""",
+])
+
+
+class LoginTrial(Probe):
+    """Log ``user`` in with ``su - USER -c REPORT`` (the user's login shell, without a terminal:
+    what ``su - user -c cmd`` and a non-interactive ``bash -l`` give), once for each of ``states``,
+    the link ``~/link`` being put beforehand in that state: "missing", "elsewhere" (a link to
+    ``elsewhere``) or "right" (a link to ``folder``; there a first login runs before the one
+    reported, and ``kept`` says whether the second left the link as the first did). The report
+    typed is :class:`SessionReport`'s.
+
+    Runs as root in a private mount namespace where the home and the network folder are copies
+    (nothing the logins or the trial do stays); each login is given ``seconds`` to finish.
+    Returns {state: :class:`TrialLogin`}, empty when the user has no home folder.
+    """
+
+    STATES = ("missing", "elsewhere", "right")
+
+    def __init__(self, user: str, home: str, link: str, folder: str, tool: str, elsewhere: str,
+                 states: tuple[str, ...] = STATES, seconds: int = 5):
+        unknown = set(states) - set(self.STATES)
+        if unknown:
+            raise ValueError(f"LoginTrial: unknown states {sorted(unknown)}")
+        self.user, self.home, self.link, self.folder, self.elsewhere = user, home, link, folder, elsewhere
+        self.report = SessionReport(link, folder, tool)
+        self.states, self.seconds = tuple(states), seconds
+
+    def command(self) -> str:
+        return quote_line("unshare --mount --propagation private sh -c %s sh" + " %s" * (7 + len(self.states)),
+                          _LOGIN_TRIAL, self.user, self.home, self.link, self.folder, self.elsewhere,
+                          self.report.command(), self.seconds, *self.states)
+
+    @probe_parser
+    def process(self, output: str) -> dict[str, TrialLogin]:
+        chunks = _trial_chunks(output)
+        if "no-home" in chunks:
+            return {}
+        logins = {}
+        for state in self.states:
+            if state not in chunks:
+                raise ValueError(f"no login for state {state}")
+            text = chunks[state]
+            sections = split_sections(text)
+            if "rc" not in sections or "kept" not in sections:
+                raise ValueError(f"incomplete trial of state {state}")
+            before_report = text.split(MARK, 1)[0]
+            logins[state] = TrialLogin(
+                state=state,
+                session=self.report.process(text),
+                rc=int(sections["rc"].split()[0]),
+                kept=(sections["kept"].strip() == "yes") if state == "right" else None,
+                added=tuple(line for line in sections.get("added", "").splitlines() if line.strip()),
+                greeting=before_report.strip(),
+            )
+        return logins
+
+
+# Run as root under `unshare --mount`: /etc and the two users' homes are copies on a tmpfs, bound
+# over the real ones. Arguments: group seconds leaver joiner.
+_MEMBERSHIP_TRIAL = "; ".join([
+    "set -e",
+    "export LC_ALL=C",
+    "group=$1 limit=$2 leave=$3 join=$4",
+    "mount -t tmpfs tspcr-group /tmp",
+    "cp -a /etc /tmp/etc",
+    "mount --bind /tmp/etc /etc",
+    """gpasswd -d "$leave" "$group" >/dev/null 2>&1 || true""",
+    """gpasswd -a "$join" "$group" >/dev/null 2>&1 || true""",
+    """for user in "$leave" "$join"; do home=$(getent passwd "$user" | cut -d: -f6);"""
+    """ if [ -n "$home" ] && [ -d "$home" ]; then mkdir -p "/tmp/.tspcr-$user";"""
+    """ cp -a -- "$home" "/tmp/.tspcr-$user/home"; mount --bind "/tmp/.tspcr-$user/home" "$home"; fi;"""
+    """ printf '%s%s\\n' @@tspcr-trial: "$user";"""
+    """ rc=0; printf 'unset HISTFILE; exit\\n' | timeout -k 1 "$limit" script -qec "su - $user" /dev/null 2>&1 || rc=$?;"""
+    """ printf '%s\\n' @@tspcr:rc "$rc"; done""",
+])
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialSession:
+    """What an interactive login of a :class:`MembershipTrial` printed (banner, prompt, logout...)."""
+
+    user: str
+    text: str
+    rc: int  # 124 or 137: the login did not finish in time
+
+    @property
+    def timed_out(self) -> bool:
+        return self.rc in (124, 137)
+
+
+class MembershipTrial(Probe):
+    """In a private copy of /etc, ``leave`` stops being a member of ``group`` and ``join`` becomes
+    one; each then logs in with ``su -`` on a terminal (under ``script``: an interactive login
+    shell) and types ``exit``. Returns {user: :class:`TrialSession`}; nothing stays (a private mount
+    namespace, the homes are copies). User names are account names (letters, digits, '_', '-', '.')."""
+
+    NAME_RE = re.compile(r"^[a-z_][a-z0-9_.-]*$")
+
+    def __init__(self, group: str, leave: str, join: str, seconds: int = 5):
+        for name in (leave, join):
+            if not self.NAME_RE.match(name):
+                raise ValueError(f"MembershipTrial: not an account name: {name!r}")
+        self.group, self.leave, self.join, self.seconds = group, leave, join, seconds
+
+    def command(self) -> str:
+        return quote_line("unshare --mount --propagation private sh -c %s sh %s %s %s %s",
+                          _MEMBERSHIP_TRIAL, self.group, self.seconds, self.leave, self.join)
+
+    @probe_parser
+    def process(self, output: str) -> dict[str, TrialSession]:
+        chunks = _trial_chunks(output)
+        sessions = {}
+        for user in (self.leave, self.join):
+            if user not in chunks:
+                raise ValueError(f"no login of {user}")
+            text = chunks[user]
+            sections = split_sections(text)
+            if "rc" not in sections:
+                raise ValueError(f"incomplete login of {user}")
+            sessions[user] = TrialSession(user, text.split(MARK, 1)[0], int(sections["rc"].split()[0]))
+        return sessions
 
 
 @dataclasses.dataclass(frozen=True)
