@@ -147,10 +147,10 @@ def grade(tmp_path: Path, *extra: str) -> tuple[int, dict]:
     return proc.returncode, json.loads((tmp_path / "results.json").read_text())
 
 
-def assert_selftest_passes(lab_id: str) -> dict:
+def assert_selftest_passes(lab_id: str, *extra: str) -> dict:
     """``tspcr-lab selftest LAB``: untouched fails, solution at the maximum, every fault of its
     faults.toml fails exactly its checks, every alternative keeps the maximum."""
-    proc = cli("selftest", lab_id, "--json", timeout=1200)
+    proc = cli("selftest", lab_id, "--json", *extra, timeout=1200)
     assert proc.stdout.strip(), proc.stderr
     report = json.loads(proc.stdout)
     bad = {o["case"]: o["problems"] for o in report["outcomes"] if not o["ok"]}

@@ -11,7 +11,7 @@ import pytest
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 
-from .conftest import LabUnderTest, by_status, tree_digest
+from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
 
 INSTANCE = "e2e-mail"
 SEED = 4242  # draws the NeoMutt client
@@ -131,3 +131,15 @@ def test_thunderbird_variant(lab, tmp_path):
     code, results = tb.grade(tmp_path / "solved")
     assert code == 0, [(c["id"], c["message"]) for c in results["checks"] if c["status"] != "passed"]
     assert results["score"] == MAX
+
+
+def test_selftest():
+    """Each requirement broken alone, its other sides, and the other correct ways
+    (labs/mail-client/faults.toml)."""
+    assert_selftest_passes("mail-client")
+
+
+
+def test_selftest_with_thunderbird():
+    """The same cases on a copy whose trainee was asked for Thunderbird (seed 3)."""
+    assert_selftest_passes("mail-client", "--seed", "3")

@@ -12,7 +12,7 @@ import pytest
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.params import generate
 
-from .conftest import LabUnderTest, by_status, cli, tree_digest
+from .conftest import LabUnderTest, assert_selftest_passes, by_status, cli, tree_digest
 
 LAB, INSTANCE, SEED = "user-environment", "e2e-userenv", 2026
 EXPECTED = generate(load_lab(LAB), SEED).expected
@@ -143,3 +143,9 @@ def test_grading_leaves_the_hosts_files_unchanged(env_lab, tmp_path):
     second = tree_digest(upper)
     # Once the links exist, grading changes nothing but the system's own login records.
     assert changed(first, second) <= LOGIN_RECORDS
+
+
+def test_selftest():
+    """Each requirement broken alone, its other sides, and the other correct ways
+    (labs/user-environment/faults.toml)."""
+    assert_selftest_passes("user-environment")
