@@ -366,17 +366,6 @@ class VirtualLab:
                 raise VirtualLabError(f"host(s) {', '.join(sorted(pending))} did not come up: {detail}")
             time.sleep(0.02)
 
-    def sshd_answers(self, address: str) -> bool:
-        sock = self.mgmt_socket()
-        sock.settimeout(0.5)
-        try:
-            sock.connect((address, 22))
-            return sock.recv(8).startswith(b"SSH-")
-        except OSError:
-            return False
-        finally:
-            sock.close()
-
     def down(self, quiet: bool = False) -> list[str]:
         """Remove everything this instance owns; return the hosts removed (for the CLI). Goes on
         past a step that fails and then says, on one line, what it could not remove."""
