@@ -54,12 +54,10 @@ class ConsoleTransport(Transport):
             proc.stdout.close()
             proc.stderr.close()
         rc = proc.wait()
-        if rc < 0 or not self._running():
-            # nsenter itself, or the whole host, was killed under the command (a reboot...)
-            if not self._running():
-                raise HostUnreachable(f"{self.host}: the host stopped while a command ran")
+        if rc < 0 and not self._running():  # the whole host stopped under the command
+            raise HostUnreachable(f"{self.host}: the host stopped while a command ran")
         return CommandResult(
-            command=command, rc=rc if rc >= 0 else 128 - rc,
+            command=command, rc=rc if rc >= 0 else 128 - rc,  # killed by a signal: as a shell says it
             stdout=stdout.decode("utf-8", "replace"), stderr=stderr.decode("utf-8", "replace"),
             host=self.host, started=started, duration=time.monotonic() - t0,
         )
