@@ -4,6 +4,7 @@ hosts (tests/unit/recorded/mail: a NeoMutt and a Thunderbird setup written by th
 
 from __future__ import annotations
 
+import shlex
 
 import pytest
 
@@ -11,7 +12,10 @@ from tspcr_lab.errors import CheckFailed, ProbeError
 from tspcr_lab.expect import Check
 from tspcr_lab.probes.mail import (
     AbookContacts,
+    ComposedMessage,
     Contact,
+    NeomuttAliases,
+    NeomuttComposed,
     NeomuttSettings,
     NotAnAddressBook,
     default_profile_dir,
@@ -26,7 +30,7 @@ from tspcr_lab.probes.mail import (
 )
 from tspcr_lab.transport.base import CommandResult, Transport
 
-from .recorded_runs import Recorded
+from .recorded_runs import Recorded, fake, parse_error
 
 REC = Recorded("mail")
 RECORDED, RUNS, text, replay = REC.path, REC.runs, REC.text, REC.replay
@@ -346,3 +350,109 @@ def test_checks_fail_an_address_book_that_is_a_directory():
         checks = _mail_checks()
         checks.test_address_book_imported(Hosts, {**EXPECTED, "contacts": []}, Check("en"))
     assert info.value.message("en") == f"{aliases} is not a regular file: it is a directory"
+
+
+# -- NeoMutt run as the user: neomutt -A and a composed message (recorded/neomutt) -----------------
+# Recorded on mail-client seed 4242 (NeoMutt, user lrousseau), solved, then faults and alternatives
+# of labs/mail-client/faults.toml (see recorded/neomutt/record.py).
+
+NEOMUTT = Recorded("neomutt")
+HUGO = Contact("Hugo Bonnet", "hugo.bonnet@client-a.lan")
+INES = Contact("Ines Garcia", "ines.garcia@banque.lan")
+LAURA = Contact("Laura Roux", "laura.roux@fournisseur.lan")
+IDENTITY = "Louis Rousseau <louis.rousseau@cabinet-moreau.lan>"
+
+
+def aliases(name: str):
+    run = NEOMUTT.runs[name]
+    return NEOMUTT.replay(NeomuttAliases(run["user"], run["nicks"]), name)
+
+
+def composed(name: str) -> ComposedMessage:
+    run = NEOMUTT.runs[name]
+    return NEOMUTT.replay(NeomuttComposed(run["user"], **({"seconds": run["seconds"]} if "seconds" in run else {})), name)
+
+
+def test_neomutt_aliases_recorded():
+    everyone = {"hugob": [HUGO], "inesg": [INES], "laurar": [LAURA]}
+    for name in ("aliases-solved", "aliases-identity-overridden", "aliases-wrong-identity-address",
+                 "aliases-identity-written-another-way", "aliases-address-book-another-way", "aliases-rc-error"):
+        assert aliases(name) == everyone, name
+    assert aliases("aliases-unknown-nick") == {"hugob": [HUGO], "nobody": [], "laurar": [LAURA]}
+    assert aliases("aliases-address-book-wrong-address")["hugob"] == [Contact("Hugo Bonnet", "hugo.bonnet@mail.client-a.lan")]
+
+
+def test_neomutt_aliases_the_user_does_not_get():
+    """An alias file the user cannot read, or that NeoMutt never sources: NeoMutt prints each nick back."""
+    for name in ("aliases-address-book-unreadable", "aliases-address-book-not-imported"):
+        assert NEOMUTT.runs[name]["rc"] == 1
+        assert aliases(name) == {"hugob": [], "inesg": [], "laurar": []}, name
+
+
+def test_neomutt_aliases_bad_outputs_are_probe_errors():
+    # runuser for a user that does not exist prints nothing (its message goes to 2>/dev/null), exit 1
+    with pytest.raises(ProbeError) as info:
+        aliases("aliases-no-such-user")
+    assert "printed 0 lines for 3 aliases" in str(info.value) and "NeomuttAliases" in str(info.value)
+    probe = NeomuttAliases("lrousseau", ["hugob", "inesg", "laurar"])
+    solved = NEOMUTT.text("aliases-solved.out")
+    assert "printed 2 lines" in parse_error(probe, "".join(solved.splitlines(True)[:2]))
+    assert "printed 4 lines" in parse_error(probe, solved + "extra\n")
+    with pytest.raises(ProbeError):  # NeoMutt itself failing (not 0 or 1)
+        probe.evaluate(CommandResult(probe.command(), 127, "", "sh: 1: exec: neomutt: not found\n"))
+    assert fake(probe, "not an address\nhugob\n<>\n") == {"hugob": [], "inesg": [], "laurar": []}
+
+
+def test_neomutt_aliases_command_quotes_its_arguments():
+    line = NeomuttAliases("lrousseau", ["a b", "$(touch x)"]).command()
+    assert shlex.split(line)[-5:] == ["-A", "a b", "-A", "$(touch x)", "2>/dev/null"]
+    assert "-A 'a b' -A '$(touch x)' 2>/dev/null" in line and "runuser -u lrousseau --" in line
+
+
+def test_neomutt_composed_recorded():
+    for name in ("composed-solved", "composed-wrong-identity-address", "composed-identity-overridden",
+                 "composed-identity-written-another-way", "composed-address-book-not-imported"):
+        message = composed(name)
+        assert message.rc == 0 and not message.timed_out and message.output == "", name
+        assert "Subject: tspcr-probe" in message.header and "To: probe@example.invalid" in message.header
+    assert composed("composed-solved").senders == (IDENTITY,)
+    assert composed("composed-identity-written-another-way").senders == (IDENTITY,)
+    # my_hdr From wins over from/real_name: the message carries the login's address
+    assert composed("composed-identity-overridden").senders == ("Louis Rousseau <lrousseau@cabinet-moreau.lan>",)
+    assert composed("composed-wrong-identity-address").senders == ("Louis Rousseau <lrousseau@cabinet-moreau.lan>",)
+
+
+def test_neomutt_composed_keeps_what_neomutt_said():
+    unreadable = composed("composed-address-book-unreadable")
+    assert unreadable.senders == (IDENTITY,)
+    assert unreadable.output.splitlines() == [
+        "Error in /home/lrousseau/.neomuttrc, line 12: source: file /home/lrousseau/.neomutt/aliases could not be sourced",
+        "source: errors in /home/lrousseau/.neomuttrc"]
+    rc_error = composed("composed-rc-error")
+    assert rc_error.senders == (IDENTITY,) and "sett: unknown command" in rc_error.output
+
+
+def test_neomutt_composed_without_a_message():
+    nobody = composed("composed-no-such-user")
+    assert nobody.rc == 1 and nobody.header == "" and nobody.senders == ()
+    assert nobody.output.startswith("runuser: user no-such-user does not exist")
+    hang = composed("composed-hangs")
+    assert hang.rc == 137 and hang.timed_out and hang.header == "" and hang.senders == ()
+    assert hang.output == "Session terminated, killing shell..."
+
+
+def test_neomutt_composed_bad_outputs_are_probe_errors():
+    probe = NeomuttComposed("lrousseau")
+    solved = NEOMUTT.text("composed-solved.out")
+    assert "no @@tspcr:rc and @@tspcr:header" in parse_error(probe, "")
+    assert "no @@tspcr:rc and @@tspcr:header" in parse_error(probe, solved.split("@@tspcr:header")[0])
+    assert "cannot parse" in parse_error(probe, solved.replace("@@tspcr:rc\n0", "@@tspcr:rc\nzero"))
+    assert "cannot parse" in parse_error(probe, "@@tspcr:rc\n@@tspcr:header\n")
+    with pytest.raises(ProbeError) as info:  # the namespaces refused: the probe's error
+        probe.evaluate(CommandResult(probe.command(), 1, "", "unshare: unshare failed: Operation not permitted\n"))
+    assert "Operation not permitted" in str(info.value)
+    # a header cut short keeps what was there
+    cut = solved[:solved.index("To:")]
+    assert fake(probe, cut).senders == (IDENTITY,)
+    words = shlex.split(NeomuttComposed("o'neil", seconds=3).command())
+    assert words[:5] == ["unshare", "--mount", "--net", "--propagation", "private"] and words[-2:] == ["o'neil", "3"]
