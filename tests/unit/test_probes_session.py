@@ -287,11 +287,6 @@ def test_trials_refuse_bad_arguments_and_quote_the_rest():
     assert group[-4:] == ["grp $(x)", "3", "bruno", "ines"]
 
 
-@pytest.mark.xfail(strict=True, raises=ProbeError, reason=(
-    "probe bug (reported, not fixed here): MembershipTrial prints '@@tspcr:rc' right after script's "
-    "output, which does not end with a newline when the login is killed by timeout; the marker is then "
-    "not at the start of a line and a login that never gives control back is a ProbeError instead of "
-    "a TrialSession with timed_out"))
 def test_membership_trial_of_a_login_that_never_ends():
     trial = membership_trial("membership-script-hangs")
     assert trial["bruno"].rc == trial["ines"].rc == 137 and trial["ines"].timed_out

@@ -198,7 +198,7 @@ _LOGIN_TRIAL = "; ".join([
     """ before=$(stat -c '%i %.9Z' -- "$home/$link" 2>/dev/null || true);"""
     """ printf '%s%s\\n' @@tspcr-trial: "$state";"""
     """ rc=0; timeout -k 1 "$limit" su - "$user" -c "$report" </dev/null 2>&1 || rc=$?;"""
-    """ printf '%s\\n' @@tspcr:rc "$rc" @@tspcr:kept;"""
+    """ printf '\\n%s\\n%s\\n%s\\n' @@tspcr:rc "$rc" @@tspcr:kept;"""
     """ if [ -n "$before" ] && [ "$(stat -c '%i %.9Z' -- "$home/$link" 2>/dev/null || true)" = "$before" ];"""
     """ then echo yes; else echo no; fi;"""
     """ printf '%s\\n' @@tspcr:added;"""
@@ -277,7 +277,7 @@ _MEMBERSHIP_TRIAL = "; ".join([
     """ cp -a -- "$home" "/tmp/.tspcr-$user/home"; mount --bind "/tmp/.tspcr-$user/home" "$home"; fi;"""
     """ printf '%s%s\\n' @@tspcr-trial: "$user";"""
     """ rc=0; printf 'unset HISTFILE; exit\\n' | timeout -k 1 "$limit" script -qec "su - $user" /dev/null 2>&1 || rc=$?;"""
-    """ printf '%s\\n' @@tspcr:rc "$rc"; done""",
+    """ printf '\\n%s\\n%s\\n' @@tspcr:rc "$rc"; done""",
 ])
 
 
