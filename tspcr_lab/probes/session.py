@@ -39,13 +39,14 @@ def _section(name: str) -> str:
     return quote_line("printf '%%s%%s\\n' %s %s", MARK, name)
 
 
-def split_sections(output: str) -> dict[str, str]:
-    """``@@tspcr:NAME`` lines cut the output into named sections (text before the first is dropped)."""
+def split_sections(output: str, mark: str = MARK) -> dict[str, str]:
+    """``@@tspcr:NAME`` lines (or ``mark``NAME) cut the output into named sections (text before
+    the first is dropped)."""
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in output.replace("\r", "").splitlines():
-        if line.startswith(MARK):
-            current = sections.setdefault(line[len(MARK):].strip(), [])
+        if line.startswith(mark):
+            current = sections.setdefault(line[len(mark):].strip(), [])
         elif current is not None:
             current.append(line)
     return {name: "\n".join(lines) for name, lines in sections.items()}
@@ -146,14 +147,7 @@ TRIAL_MARK = "@@tspcr-trial:"
 def _trial_chunks(output: str) -> dict[str, str]:
     """``@@tspcr-trial:NAME`` lines cut a trial's output into one text per login (each with its own
     ``@@tspcr:`` sections); text before the first is dropped."""
-    chunks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in output.replace("\r", "").splitlines():
-        if line.startswith(TRIAL_MARK):
-            current = chunks.setdefault(line[len(TRIAL_MARK):].strip(), [])
-        elif current is not None:
-            current.append(line)
-    return {name: "\n".join(lines) for name, lines in chunks.items()}
+    return split_sections(output, TRIAL_MARK)
 
 
 @dataclasses.dataclass(frozen=True)
