@@ -129,9 +129,18 @@ def crash(vlab: VirtualLab, host: str) -> None:
     truly cannot observe. ``vlab.reboot(host)`` brings it back."""
     import psutil
 
+    import time
+
     pid = vlab.host_state(host).pid
     os.kill(pid, 9)
-    psutil.Process(pid).wait(10) if psutil.pid_exists(pid) else None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # gone, or a zombie until its parent collects it
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
 
 
 def on(vlab: VirtualLab, host: str, script: str) -> str:

@@ -14,6 +14,7 @@ import os
 import secrets
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -176,8 +177,9 @@ def test_a_stale_instance_is_cleaned_by_the_next_up():
         state = load_instance_state("e2e-stale")
         for host in state.hosts.values():  # as if the machine had been restarted with the state kept
             os.kill(host.pid, 9)
-        for host in state.hosts.values():
-            psutil.Process(host.pid).wait(5) if psutil.pid_exists(host.pid) else None
+        deadline = time.monotonic() + 20
+        while any(running(h.pid) for h in state.hosts.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # killed: gone, or a zombie until its parent collects it
         subprocess.run(["ip", "netns", "delete", state.core], check=True)
         status = json.loads(cli("status", "--json", check=True).stdout)
         assert [i for i in status if i["instance"] == "e2e-stale"][0]["stale"] is True
