@@ -22,6 +22,10 @@ from typing import Any
 from ..errors import ProbeError, hide
 from ..transport.base import CommandResult
 
+# Exit codes of a command run under timeout(1): 124 when it was ended in time, 137 when it had to
+# be killed (``timeout -k``). A probe that gives a slow session a limit reads it with these.
+TIMED_OUT = (124, 137)
+
 
 def quote_line(command: str, *args: Any) -> str:
     """``quote_line("cat %s", path)`` -> ``"cat '/a b'"``: every argument goes through shlex.quote."""

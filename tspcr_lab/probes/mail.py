@@ -30,7 +30,7 @@ import re
 from typing import Any
 
 from ..errors import MASK
-from .base import Probe, quote_line
+from .base import TIMED_OUT, Probe, quote_line
 from .system import probe_parser
 
 # -- Thunderbird ------------------------------------------------------------------------------
@@ -631,7 +631,7 @@ class ComposedMessage:
 
     @property
     def timed_out(self) -> bool:
-        return self.rc in (124, 137)
+        return self.rc in TIMED_OUT
 
 
 # Run as root under `unshare --mount --net`: no network at all (nothing can be sent anywhere), the

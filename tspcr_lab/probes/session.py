@@ -27,7 +27,7 @@ import re
 from typing import Any
 
 from ..errors import ProbeError
-from .base import Probe, quote_line
+from .base import TIMED_OUT, Probe, quote_line
 from .system import probe_parser
 
 MARK = "@@tspcr:"
@@ -164,7 +164,7 @@ class TrialLogin:
 
     @property
     def timed_out(self) -> bool:
-        return self.rc in (124, 137)
+        return self.rc in TIMED_OUT
 
 
 # Run as root under `unshare --mount`: the home and the network folder are copied onto a tmpfs
@@ -285,7 +285,7 @@ class TrialSession:
 
     @property
     def timed_out(self) -> bool:
-        return self.rc in (124, 137)
+        return self.rc in TIMED_OUT
 
 
 class MembershipTrial(Probe):
