@@ -12,10 +12,12 @@ export DEBIAN_FRONTEND := noninteractive
 # image, built by mmdebstrap from Debian's repositories, see tspcr_lab/data/image.toml and each
 # lab's [lab] packages), never on the machine's programs.
 APT_PACKAGES := mmdebstrap uidmap util-linux iproute2 openssh-client python3 python3-venv
+# What the tests add: a real browser (Debian's Chromium, driven by Playwright) and an SSH client.
+TEST_APT_PACKAGES := chromium openssh-client
 
-.PHONY: setup apt image demo test unit e2e clean
+.PHONY: setup apt npm image demo test test-deps unit e2e clean
 
-setup: apt $(VENV)/.installed image
+setup: apt $(VENV)/.installed node_modules/.installed image
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -24,6 +26,25 @@ apt:
 		[ "$$(id -u)" = 0 ] || { echo "make setup needs root to install: $$missing" >&2; exit 2; }; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+
+# The portal's front-end packages (xterm.js), from the npm registry, at the versions of package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "installing: npm"; [ "$$(id -u)" = 0 ] || { echo "make setup needs root to install npm" >&2; exit 2; }; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+	npm ci --no-audit --no-fund --omit=dev --loglevel=error
+	touch $@
+
+test-deps: $(VENV)/.test-installed
+	@missing=$$(for p in $(TEST_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		[ "$$(id -u)" = 0 ] || { echo "make test needs root to install: $$missing" >&2; exit 2; }; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
 
 # The hosts' root file system: built once, again only when the package list changes (about a minute).
 image: apt $(VENV)/.installed
@@ -51,14 +72,14 @@ demo: setup
 	@echo "Take it down: $(TSPCR) down ip-plan"
 
 # Each e2e module builds instances of its own (isolated, named apart): modules run side by side.
-test: setup
+test: setup test-deps
 	$(PY) -m pytest tests -p no:cacheprovider -q -n 2 --dist loadfile
 
 unit: setup
 	$(PY) -m pytest tests/unit -p no:cacheprovider -q
 
-e2e: setup
+e2e: setup test-deps
 	$(PY) -m pytest tests/e2e -p no:cacheprovider -q -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) demo-results *.egg-info
+	rm -rf $(VENV) node_modules demo-results *.egg-info

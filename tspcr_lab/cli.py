@@ -383,18 +383,83 @@ def params(lab_name: str, instance: str | None, inventory: str | None, seed: int
               help="Folder for the sheets (one HTML file per trainee).")
 @click.option("--seed", type=int, help="The exam's seed (default: the class file's).")
 @lang_option
-def sheet(lab_name: str, class_file: str, out_dir: Path, seed: int | None, lang: str) -> None:
-    """Write each trainee's printable instruction sheet, with their own parameters."""
+@key_option
+def sheet(lab_name: str, class_file: str, out_dir: Path, seed: int | None, lang: str, key_file: str | None) -> None:
+    """Write each trainee's printable instruction sheet, with their own parameters and their access
+    code to the portal (tspcr-lab serve); DIR/access.csv lists the codes for the instructor."""
+    from .evidence import load_key
     from .params import generate
-    from .sheet import sheet_html
+    from .portal.access import access_code
+    from .sheet import access_csv, sheet_html
 
     lab, classroom = _lab(lab_name), _class(class_file)
+    key = load_key(key_file, create=True)
+    exam_seed = classroom.seed if seed is None else seed
+    if exam_seed is None:
+        raise UserError(f"class {classroom.path}: no exam seed (set [class] seed or pass --seed)")
     out_dir.mkdir(parents=True, exist_ok=True)
+    codes = {}
     for trainee in classroom.trainees:
-        lab_params = generate(lab, classroom.seed_of(trainee, seed))
+        lab_params = generate(lab, classroom.seed_of(trainee, exam_seed))
+        codes[trainee.id] = access_code(key, lab.id, exam_seed, trainee.id)
         path = out_dir / f"{trainee.id}.html"
-        path.write_text(sheet_html(lab, trainee, lab_params.params, lang, class_name=classroom.name), encoding="utf-8")
-    out.print(f"{len(classroom.trainees)} sheets written to {out_dir}")
+        path.write_text(sheet_html(lab, trainee, lab_params.params, lang, class_name=classroom.name,
+                                   access=codes[trainee.id]), encoding="utf-8")
+    access = out_dir / "access.csv"
+    fd = os.open(access, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(access_csv(classroom.trainees, codes))
+    out.print(f"{len(classroom.trainees)} sheets written to {out_dir}; access codes in {access}")
+
+
+@cli.command()
+@click.argument("lab_name", metavar="LAB")
+@click.option("--class", "class_file", type=click.Path(dir_okay=False),
+              help="The class file: one access per trainee to their own copy (default: the single instance).")
+@instance_option
+@click.option("--seed", type=int, help="The exam's seed (default: the class file's).")
+@click.option("--exam", is_flag=True, help="Exam: no self-check, no hint, a clock; graded into --out when time is up.")
+@click.option("--duration", type=click.FloatRange(min=1, max=24 * 60), help="Length of the exam, in minutes.")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="ADDRESS:PORT to serve on (only that one).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the grades (as grade --out): needed by --exam and by 'grade now'.")
+@click.option("--ssh-port", type=click.IntRange(1, 65535), help="Also serve an SSH endpoint on this port.")
+@click.option("--cert", type=click.Path(dir_okay=False, exists=True), help="TLS certificate (PEM) for HTTPS.")
+@click.option("--key", "tls_key", type=click.Path(dir_okay=False, exists=True), help="TLS private key (PEM) of --cert.")
+@click.option("--signing-key", "key_file", type=click.Path(dir_okay=False),
+              help="The examiner's key, which access codes derive from (default: ~/.config/tspcr-lab/exam.key; "
+                   "sheet --key and grade --key take the same).")
+@lang_option
+def serve(lab_name: str, class_file: str | None, instance: str | None, seed: int | None, exam: bool,
+          duration: float | None, listen: str, out_dir: Path | None, ssh_port: int | None, cert: str | None,
+          tls_key: str | None, key_file: str | None, lang: str) -> None:
+    """Serve the lab to trainees' browsers: access codes, a terminal per host, self-check, exam clock,
+    and the instructor's live view at /instructor."""
+    from .evidence import load_key
+    from .portal.server import Listen, serve as run, tls_context
+    from .portal.service import Settings
+    from .virtual.lab import STATE_ROOT, require_root
+
+    require_root()
+    lab = _lab(lab_name)
+    where = Listen.parse(listen)
+    tls = tls_context(cert, tls_key)
+    settings = Settings(lab=lab, classroom=_class(class_file) if class_file else None, instance=instance,
+                        exam=exam, duration_minutes=duration or 0, out_dir=out_dir.resolve() if out_dir else None,
+                        key=load_key(key_file, create=True), key_file=key_file, exam_seed=seed, lang=lang)
+
+    def announce(portal, url: str, ssh: str | None) -> None:
+        mode = f"exam of {duration:g} min" if exam else "practice"
+        out.print(f"serving {lab.id} ({mode}) to {len(portal.seats)} trainees at {url}")
+        if ssh:
+            out.print(f"SSH endpoint: {ssh} (the access code as password)")
+        out.print(f"instructor: {url}instructor  code {portal.instructor_code}")
+        if not class_file:
+            seat = next(iter(portal.seats.values()))
+            out.print(f"trainee: {seat.trainee.id}  code {seat.code}")
+        out.print("stop with Ctrl+C (the labs stay up; serve again to go on)")
+
+    run(settings, where, tls=tls, ssh_port=ssh_port, state_dir=STATE_ROOT / "portal", announce=announce)
 
 
 def _run(lab_name: str, lang: str, out_dir: Path | None, verbose: bool, **options):

@@ -34,6 +34,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_mastered": {"fr": "non acquis", "en": "not mastered"},
     "incomplete": {"fr": "incomplet", "en": "incomplete"},
     "trainee": {"fr": "Stagiaire", "en": "Trainee"},
+    "access_code": {"fr": "Accès au laboratoire (identifiant / code)", "en": "Lab access (id / code)"},
     "trainees": {"fr": "stagiaires", "en": "trainees"},
     "hosts": {"fr": "Machines", "en": "Hosts"},
     "lab": {"fr": "Laboratoire", "en": "Lab"},

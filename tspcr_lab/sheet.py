@@ -34,7 +34,21 @@ def render_instructions(lab: Lab, params: dict[str, Any], lang: str) -> str:
         raise UserError(f"{lab.path / 'lab.toml'}: instructions use an unknown parameter ({exc})") from None
 
 
-def sheet_html(lab: Lab, trainee: Trainee, params: dict[str, Any], lang: str, *, class_name: str = "") -> str:
+def access_csv(trainees, codes: dict[str, str]) -> str:
+    """The instructor's list of access codes (``id,name,code``), CSV-quoted."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "name", "code"])
+    for trainee in trainees:
+        writer.writerow([trainee.id, trainee.name, codes[trainee.id]])
+    return buffer.getvalue()
+
+
+def sheet_html(lab: Lab, trainee: Trainee, params: dict[str, Any], lang: str, *, class_name: str = "",
+               access: str = "") -> str:
     hosts = ", ".join(f"{h.name} ({h.role})" for h in lab.hosts.values())
     body = (
         f'<header><div><strong>{escape(t("trainee", lang))}</strong> : {escape(trainee.name)} '
@@ -47,6 +61,9 @@ def sheet_html(lab: Lab, trainee: Trainee, params: dict[str, Any], lang: str, *,
         f'{escape(t("hosts", lang))} : {escape(hosts)}</p>'
         f'<div class="instructions">{escape(render_instructions(lab, params, lang))}</div>'
     )
+    if access:
+        body += (f'<p class="access">{escape(t("access_code", lang))} : <strong>{escape(trainee.id)}</strong> / '
+                 f'<code>{escape(access)}</code></p>')
     if lab.rubric:
         items = "".join(f"<li>{escape(item.title_in(lang))} ({escape(item.competency)})</li>" for item in lab.rubric)
         body += f'<h2>{escape(t("manual_items", lang))}</h2><ul>{items}</ul>'

@@ -1,0 +1,113 @@
+"""The exam's clock, kept on disk so that a server stopped and started again mid-exam goes on with
+the same start, the same extensions and the same ends (the labs themselves never stop with it).
+
+State file (JSON, written atomically)::
+
+    {"lab": "ip-plan", "roster": "<class file or instance>", "seed": 2026, "exam": true,
+     "duration": 5400, "started_at": 1764633600.0,
+     "extensions": {"*": 600, "t01": 300},      # seconds added for everyone, for one trainee
+     "ended": {"t01": 1764639600.0},            # when each trainee's access ended
+     "graded_at": 0, "grading": {"state": "done", "code": 0, "message": ""}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+
+
+@dataclasses.dataclass
+class ExamClock:
+    path: Path
+    lab: str
+    roster: str
+    seed: int
+    exam: bool
+    duration: float  # seconds; 0 in practice mode without --duration: no end
+    started_at: float
+    extensions: dict[str, float] = dataclasses.field(default_factory=dict)
+    ended: dict[str, float] = dataclasses.field(default_factory=dict)
+    graded_at: float = 0.0
+    grading: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path, *, lab: str, roster: str, seed: int, exam: bool, duration: float,
+             clock=time.time) -> "ExamClock":
+        """The clock of this exam: the saved one if it is the same exam (lab, roster, seed, mode),
+        else a new one started now. A saved clock of another exam is refused, not overwritten."""
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                saved = cls(path=path, **{k: data[k] for k in (
+                    "lab", "roster", "seed", "exam", "duration", "started_at", "extensions", "ended",
+                    "graded_at", "grading")})
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise UserError(f"the exam's saved clock {path} is unreadable ({exc}): remove it to start anew") from None
+            if (saved.lab, saved.roster, saved.seed, saved.exam) != (lab, roster, seed, exam):
+                raise UserError(f"{path} holds the clock of another session (lab {saved.lab}, seed {saved.seed}, "
+                                f"{'exam' if saved.exam else 'practice'}): remove it to start anew")
+            if duration and duration != saved.duration:
+                raise UserError(f"this exam was started with --duration {saved.duration / 60:g}: "
+                                f"give the same, or extend the time from /instructor")
+            return saved
+        created = cls(path=path, lab=lab, roster=roster, seed=seed, exam=exam, duration=duration,
+                      started_at=clock())
+        created.save()
+        return created
+
+    def save(self) -> None:
+        data = {k: v for k, v in dataclasses.asdict(self).items() if k != "path"}
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    # -- time -------------------------------------------------------------------------------------
+    def deadline(self, trainee: str) -> float | None:
+        """When the trainee's time is up (None: no end)."""
+        if not self.duration:
+            return None
+        return (self.started_at + self.duration + self.extensions.get("*", 0.0)
+                + self.extensions.get(trainee, 0.0))
+
+    def remaining(self, trainee: str, now: float | None = None) -> float | None:
+        deadline = self.deadline(trainee)
+        if deadline is None:
+            return None
+        return max(0.0, deadline - (time.time() if now is None else now))
+
+    def is_over(self, trainee: str, now: float | None = None) -> bool:
+        if trainee in self.ended:
+            return True
+        remaining = self.remaining(trainee, now)
+        return remaining is not None and remaining <= 0
+
+    def extend(self, trainee: str | None, minutes: float) -> None:
+        """More time for one trainee (or everyone: None). A trainee whose access already ended
+        gets it back, unless the class was graded."""
+        if not self.duration:
+            raise UserError("this session has no end time to extend")
+        if self.graded_at:
+            raise UserError("the exam is graded: its time can no longer be extended")
+        key = trainee or "*"
+        self.extensions[key] = self.extensions.get(key, 0.0) + minutes * 60
+        for tid in list(self.ended):
+            if trainee is None or tid == trainee:
+                if not self.is_over_by_time(tid):
+                    del self.ended[tid]
+        self.save()
+
+    def is_over_by_time(self, trainee: str) -> bool:
+        remaining = self.remaining(trainee)
+        return remaining is not None and remaining <= 0
+
+    def end(self, trainee: str, when: float | None = None) -> None:
+        if trainee not in self.ended:
+            self.ended[trainee] = time.time() if when is None else when
+            self.save()
