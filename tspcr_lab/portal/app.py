@@ -101,7 +101,7 @@ def _trainee(request: web.Request, *, post: bool = False):
     session = _session(request)
     if session is None:
         if request.method == "GET" and not request.headers.get("Upgrade"):
-            return None, web.HTTPSeeOther(f"/?lang={_lang(request)}")
+            raise web.HTTPSeeOther(f"/?lang={_lang(request)}")
         return None, _forbidden(request)
     if session.role != "trainee" or session.trainee != tid or tid not in portal.seats:
         return None, _forbidden(request)
@@ -118,7 +118,7 @@ def _instructor(request: web.Request, *, post: bool = False):
     session = _session(request)
     if session is None or session.role != "instructor":
         if request.method == "GET" and session is None:
-            return None, web.HTTPSeeOther(f"/instructor/login?lang={_lang(request)}")
+            raise web.HTTPSeeOther(f"/instructor/login?lang={_lang(request)}")
         return None, _forbidden(request)
     if post and (request.headers.get("X-CSRF-Token") != session.csrf or not _same_origin(request)):
         return None, _forbidden(request)
@@ -238,7 +238,7 @@ async def terminal_socket(request: web.Request) -> web.StreamResponse:
     and ``{"t": "end", "reason": "exit" | "over" | "down" | "slow" | "logout"}`` before closing."""
     session, refusal = _trainee(request)
     if refusal is not None:
-        return refusal if not isinstance(refusal, web.HTTPException) else _forbidden(request)
+        return refusal
     if not _same_origin(request):
         return _forbidden(request)
     portal, host = request.app[PORTAL_KEY], request.match_info["host"]

@@ -93,8 +93,8 @@ class ExamClock:
         gets it back, unless the class was graded."""
         if not self.duration:
             raise UserError("this session has no end time to extend")
-        if self.graded_at:
-            raise UserError("the exam is graded: its time can no longer be extended")
+        if self.final_graded:
+            raise UserError("the exam is over and graded: its time can no longer be extended")
         key = trainee or "*"
         self.extensions[key] = self.extensions.get(key, 0.0) + minutes * 60
         for tid in list(self.ended):
@@ -106,6 +106,11 @@ class ExamClock:
     def is_over_by_time(self, trainee: str) -> bool:
         remaining = self.remaining(trainee)
         return remaining is not None and remaining <= 0
+
+    @property
+    def final_graded(self) -> bool:
+        """Graded after every trainee's end (a grading asked for before is not the final one)."""
+        return bool(self.graded_at and self.ended and self.graded_at >= max(self.ended.values()))
 
     def end(self, trainee: str, when: float | None = None) -> None:
         if trainee not in self.ended:

@@ -27,6 +27,7 @@ from typing import Any
 from ..classes import Classroom, Trainee, instance_name
 from ..classreport import check_name
 from ..errors import UserError
+from ..exitcodes import ExitStatus
 from ..i18n import t
 from ..labfile import Lab
 from ..params import generate
@@ -278,13 +279,17 @@ class Portal:
         for tid in self.seats:
             if tid not in self.clock.ended and self.clock.is_over(tid):
                 self.end_access(tid)
-        if (self.settings.exam and not self.clock.graded_at and self.grading is None
+        if (self.settings.exam and not self.clock.final_graded and not self.grading_now()
+                and self.clock.grading.get("state") != "failed"  # not again and again: the instructor retries
                 and all(tid in self.clock.ended for tid in self.seats)):
             self.grade()
 
+    def grading_now(self) -> bool:
+        return self.grading is not None and not self.grading.done()
+
     def grade(self) -> asyncio.Task:
         """Grade the class now, into --out (the same outputs as ``tspcr-lab grade --class``)."""
-        if self.grading is not None and not self.grading.done():
+        if self.grading_now():
             return self.grading
         if self.settings.out_dir is None:
             raise UserError("no folder for the grades: start serve with --out DIR")
@@ -315,9 +320,11 @@ class Portal:
         output, _ = await process.communicate()
         text = output.decode(errors="replace").strip()
         (self.settings.out_dir / "grading.log").write_text(text + "\n", encoding="utf-8")
-        # exit codes of grade: 0 all passed, 1 some failed (both: graded); others: not graded
-        done = process.returncode in (0, 1)
-        self.clock.grading = {"state": "done" if done else "failed", "code": process.returncode,
+        # grade's exit codes: graded (OK, CHECKS_FAILED; INCOMPLETE: written, some checks could
+        # not run, said in class.html); anything else: not graded, the log says why
+        done = process.returncode in (ExitStatus.OK, ExitStatus.CHECKS_FAILED, ExitStatus.INCOMPLETE)
+        state = "incomplete" if process.returncode == ExitStatus.INCOMPLETE else "done" if done else "failed"
+        self.clock.grading = {"state": state, "code": process.returncode, "finished": time.time(),
                               "message": "" if done else (text.splitlines()[-1:] or [""])[0][:300]}
         if done:
             self.clock.graded_at = time.time()
