@@ -280,9 +280,13 @@ class Portal:
             if tid not in self.clock.ended and self.clock.is_over(tid):
                 self.end_access(tid)
         if (self.settings.exam and not self.clock.final_graded and not self.grading_now()
-                and self.clock.grading.get("state") != "failed"  # not again and again: the instructor retries
-                and all(tid in self.clock.ended for tid in self.seats)):
+                and all(tid in self.clock.ended for tid in self.seats)
+                and not self._failed_after_end()):  # not again every second: the instructor retries
             self.grade()
+
+    def _failed_after_end(self) -> bool:
+        grading = self.clock.grading
+        return grading.get("state") == "failed" and grading.get("finished", 0) >= max(self.clock.ended.values())
 
     def grading_now(self) -> bool:
         return self.grading is not None and not self.grading.done()
