@@ -223,15 +223,20 @@ def _provision(targets, deploy_file: Path) -> None:
 @class_option
 def down(lab_name: str, instance: str | None, class_file: str | None) -> None:
     """Remove every host, switch, namespace, mount and process of LAB (of every trainee with --class)."""
+    from .portal.exam import prune_clocks
+    from .virtual.lab import STATE_ROOT
+
     t0 = time.monotonic()
     if class_file:
         from .virtual.classlab import down_class
 
         removed = down_class(_lab(lab_name), _class(class_file))
+        prune_clocks(STATE_ROOT / "portal")
         out.print(f"lab {lab_name} is down for the class ({len(removed)} hosts removed in {time.monotonic() - t0:.2f} s)")
         return
     vlab = _vlab(lab_name, instance)
     removed = vlab.down()
+    prune_clocks(STATE_ROOT / "portal")
     out.print(f"lab {vlab.instance} is down ({len(removed)} hosts removed in {time.monotonic() - t0:.2f} s)")
 
 

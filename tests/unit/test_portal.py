@@ -175,9 +175,8 @@ def test_a_terminal_echoes_resizes_replays_and_ends_its_whole_session():
         # a viewer that comes later (a page reload) gets the recent output first, and the same shell
         assert manager.get(TerminalKey("t01", "pc1")) is term
         assert b"mark-42" in term.attach(lambda data: None)
-        term.write(b"sleep 300 & echo bg-$!\n")
-        out = await _read_until(queue, b"bg-", seen)
-        await _read_until(queue, b"\n", bytearray(out.split(b"bg-")[-1]))
+        term.write(b"sleep 300 & echo bg-$((1+1))-started\n")  # the echo of the line itself has no "bg-2"
+        await _read_until(queue, b"bg-2-started", seen)
         members = _session_members(term.process.pid)
         assert len(members) >= 2  # the shell and its background sleep
         manager.close_trainee("t01")
@@ -221,3 +220,16 @@ def test_input_a_shell_does_not_read_is_bounded():
         assert len(term.pending) <= 1 << 20
         term.close()
     asyncio.run(scenario())
+
+
+def test_clocks_of_labs_gone_or_built_again_are_pruned(tmp_path):
+    from tspcr_lab.portal.exam import prune
+
+    live = {"ip-plan-t01": 1.5, "ip-plan-t02": 2.5}
+    keep = _clock(tmp_path / "keep.json", roster="c|ip-plan-t01@1.5,ip-plan-t02@2.5")
+    rebuilt = _clock(tmp_path / "rebuilt.json", roster="c|ip-plan-t01@1.0,ip-plan-t02@2.5")
+    (tmp_path / "rebuilt.grading.log").write_text("log")
+    (tmp_path / "broken.json").write_text("{")
+    removed = prune(tmp_path, lambda name, created: live.get(name) == created)
+    assert sorted(p.name for p in removed) == ["broken.json", "rebuilt.json"]
+    assert keep.path.exists() and not rebuilt.path.exists() and not (tmp_path / "rebuilt.grading.log").exists()

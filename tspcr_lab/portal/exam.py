@@ -12,6 +12,7 @@ State file (JSON, written atomically)::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -20,6 +21,41 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+
+
+def prune(folder: Path, is_current) -> list[Path]:
+    """Remove the saved clocks whose labs are gone (taken down, or built again since): a clock
+    belongs to labs as built (its roster ends with ``|instance@created,...``), ``is_current(instance,
+    created)`` tells whether that instance is still the one. Returns what was removed."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob("*.json"):
+        try:
+            roster = json.loads(path.read_text(encoding="utf-8"))["roster"]
+            built = [item.rsplit("@", 1) for item in roster.rsplit("|", 1)[1].split(",")]
+            current = all(is_current(name, float(created)) for name, created in built)
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            current = False
+        if not current:
+            for stale in (path, path.with_suffix(".grading.log")):
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+            removed.append(path)
+    return removed
+
+
+def prune_clocks(state_dir: Path) -> list[Path]:
+    """Forget the portal clocks of labs that are no longer up as they were built."""
+    from ..virtual.lab import STATE_ROOT
+
+    def is_current(instance: str, created: float) -> bool:
+        try:
+            return json.loads((STATE_ROOT / instance / "state.json").read_text())["created"] == created
+        except (OSError, ValueError, KeyError):
+            return False
+
+    return prune(state_dir, is_current)
 
 
 @dataclasses.dataclass

@@ -34,7 +34,7 @@ from ..params import generate
 from ..runner import pytest_args
 from ..sheet import render_instructions
 from .access import Sessions, RateLimiter, access_code, instructor_code, same_code
-from .exam import ExamClock
+from .exam import ExamClock, prune_clocks
 from .terminals import TerminalKey, TerminalManager
 
 log = logging.getLogger("tspcr_lab.portal")
@@ -120,7 +120,9 @@ class Portal:
             raise UserError("an exam needs its length: --duration MINUTES")
         if settings.exam and settings.out_dir is None:
             raise UserError("an exam needs a folder for the grades: --out DIR")
-        digest = hashlib.sha256(roster.encode()).hexdigest()[:10]
+        # one clock per session: these labs (as built), this seed, exam or practice
+        digest = hashlib.sha256(f"{roster}|{exam_seed}|{settings.exam}".encode()).hexdigest()[:10]
+        prune_clocks(state_dir)
         self.clock = ExamClock.open(state_dir / f"{self.lab.id}-{digest}.json", lab=self.lab.id, roster=roster,
                                     seed=exam_seed, exam=settings.exam, duration=settings.duration_minutes * 60)
         self.sessions = Sessions()
@@ -323,7 +325,8 @@ class Portal:
             stderr=asyncio.subprocess.STDOUT, start_new_session=True, env={**os.environ, "COLUMNS": "160"})
         output, _ = await process.communicate()
         text = output.decode(errors="replace").strip()
-        (self.settings.out_dir / "grading.log").write_text(text + "\n", encoding="utf-8")
+        # beside the clock, not in --out: the signed folder holds only what grade wrote
+        self.clock.path.with_suffix(".grading.log").write_text(text + "\n", encoding="utf-8")
         # grade's exit codes: graded (OK, CHECKS_FAILED; INCOMPLETE: written, some checks could
         # not run, said in class.html); anything else: not graded, the log says why
         done = process.returncode in (ExitStatus.OK, ExitStatus.CHECKS_FAILED, ExitStatus.INCOMPLETE)

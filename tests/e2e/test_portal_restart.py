@@ -1,0 +1,250 @@
+"""The portal over a real virtual lab, without a browser (an HTTP and websocket client): the exam
+clock and the trainees' work survive a server restart, the instructor's extension too; a host that
+dies shows as stopped and comes back with its reboot button; 'grade now' writes the class's grades;
+a single trainee's instance is served without a class file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tspcr_lab.labfile import load_lab
+from tspcr_lab.virtual.lab import VirtualLab
+
+from .conftest import cli, crash
+
+pytestmark = pytest.mark.e2e
+
+CLASS = """[class]
+name = "Restart"
+seed = 95
+[[trainees]]
+id = "k01"
+name = "Kim"
+[[trainees]]
+id = "k02"
+name = "Lou"
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    """``tspcr-lab serve`` as a subprocess; stopped by its pid."""
+
+    def __init__(self, *args: str):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "tspcr_lab", "serve", *args, "--listen",
+                                      f"127.0.0.1:{self.port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        self.lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"serve ended: {''.join(self.lines)}")
+            self.lines.append(line)
+            if line.startswith("stop with"):
+                break
+        text = "".join(self.lines)
+        self.instructor = re.search(r"instructor: \S+\s+code (\S+)", text).group(1)
+        found = re.search(r"trainee: (\S+)\s+code (\S+)", text)
+        self.single = found.groups() if found else None
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def _login(http, base: str, trainee: str, code: str) -> str:
+    response = await http.post(f"{base}/login", data={"trainee": trainee, "code": code})
+    assert response.status == 200, await response.text()
+    return re.search(r'data-csrf="([^"]+)"', await response.text()).group(1)
+
+
+async def _instructor(http, base: str, code: str) -> dict:
+    response = await http.post(f"{base}/instructor/login", data={"code": code})
+    assert response.status == 200
+    return await (await http.get(f"{base}/instructor/summary")).json()
+
+
+async def _type(http, base: str, trainee: str, host: str, text: str, until: bytes) -> bytes:
+    ws = await http.ws_connect(f"{base}/trainee/{trainee}/terminal/{host}", headers={"Origin": base})
+    await ws.send_str(json.dumps({"t": "i", "d": text}))
+    seen, deadline = b"", time.monotonic() + 15
+    while until not in seen and time.monotonic() < deadline:
+        message = await ws.receive(timeout=15)
+        if message.type != aiohttp.WSMsgType.BINARY:
+            break
+        seen += message.data
+    await ws.close()
+    assert until in seen, seen.decode(errors="replace")
+    return seen
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("restart")
+    class_file = folder / "class.toml"
+    class_file.write_text(CLASS)
+    key = folder / "exam.key"
+    key.write_text("ab" * 32 + "\n")
+    cli("up", "ip-plan", "--class", str(class_file), check=True)
+    cli("sheet", "ip-plan", "--class", str(class_file), "--out", str(folder / "sheets"), "--key", str(key), check=True)
+    codes = dict(line.split(",")[0::2] for line in (folder / "sheets/access.csv").read_text().splitlines()[1:])
+    yield folder, class_file, key, codes
+    cli("down", "ip-plan", "--class", str(class_file))
+
+
+def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_grades(klass):
+    folder, class_file, key, codes = klass
+    args = ("ip-plan", "--class", str(class_file), "--exam", "--duration", "30", "--out", str(folder / "grades"),
+            "--signing-key", str(key))
+
+    async def before_restart(serve: Serve) -> float:
+        async with _session() as http:
+            await _login(http, serve.base, "k01", codes["k01"])
+            await _type(http, serve.base, "k01", "pc1", "echo kept > /root/kept.txt; echo done-$((2+3))\r", b"done-5")
+            summary = await _instructor(http, serve.base, serve.instructor)
+            assert {row["id"] for row in summary["rows"]} == {"k01", "k02"}
+            response = await http.post(f"{serve.base}/instructor/extend", json={"trainee": "k01", "minutes": 2},
+                                       headers={"X-CSRF-Token": await _csrf(http, f"{serve.base}/instructor"),
+                                                "Origin": serve.base})
+            assert response.status == 200
+            rows = {row["id"]: row for row in (await (await http.get(f"{serve.base}/instructor/summary")).json())["rows"]}
+            assert rows["k01"]["remaining"] - rows["k02"]["remaining"] == pytest.approx(120, abs=2)
+            return rows["k02"]["remaining"]
+
+    serve = Serve(*args)
+    try:
+        remaining = asyncio.run(before_restart(serve))
+    finally:
+        assert serve.stop() == 0
+    vlab = VirtualLab(load_lab("ip-plan"), "ip-plan-k01")
+    assert all(host["running"] for host in vlab.status()["hosts"].values())  # the labs are not the server's
+    time.sleep(1.5)
+
+    async def after_restart(serve: Serve) -> None:
+        async with _session() as http:
+            await _login(http, serve.base, "k01", codes["k01"])  # a new session: same code
+            state = await (await http.get(f"{serve.base}/trainee/k01/state")).json()
+            seen = await _type(http, serve.base, "k01", "pc1", "cat /root/kept.txt\r", b"kept\r\n")
+            assert b"kept" in seen
+            rows = {row["id"]: row for row in (await _instructor(http, serve.base, serve.instructor))["rows"]}
+            assert rows["k02"]["remaining"] < remaining - 1  # the clock went on while the server was stopped
+            assert rows["k01"]["remaining"] - rows["k02"]["remaining"] == pytest.approx(120, abs=2)
+            assert 1790 < state["remaining"] <= 1800 + 120
+            csrf = await _csrf(http, f"{serve.base}/instructor")
+            response = await http.post(f"{serve.base}/instructor/grade", headers={"X-CSRF-Token": csrf,
+                                                                                  "Origin": serve.base})
+            assert response.status == 202
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                summary = await (await http.get(f"{serve.base}/instructor/summary")).json()
+                if summary["grading"].get("state") not in (None, "running"):
+                    break
+                await asyncio.sleep(1)
+            assert summary["grading"]["state"] in ("done", "incomplete"), summary["grading"]
+            assert summary["class_report"] == "/reports/class.html"
+            report = await http.get(f"{serve.base}{summary['class_report']}")
+            assert report.status == 200 and "Kim" in await report.text()
+            row = next(r for r in summary["rows"] if r["id"] == "k01")
+            assert (await http.get(f"{serve.base}{row['report']}")).status == 200
+            # a trainee cannot read reports
+            async with _session() as trainee:
+                await _login(trainee, serve.base, "k02", codes["k02"])
+                assert (await trainee.get(f"{serve.base}/reports/class.html", allow_redirects=False)).status == 403
+
+    serve = Serve(*args)
+    try:
+        asyncio.run(after_restart(serve))
+    finally:
+        assert serve.stop() == 0
+    for name in ("class.html", "grades.csv", "k01/results.json", "k02/results.json", "k01/SIGNATURE.json"):
+        assert (folder / "grades" / name).is_file(), name
+    assert cli("verify", str(folder / "grades"), "--key", str(key)).returncode == 0
+
+
+def test_a_dead_host_shows_stopped_and_its_reboot_button_brings_it_back(klass):
+    folder, class_file, key, codes = klass
+    vlab = VirtualLab(load_lab("ip-plan"), "ip-plan-k02")
+
+    async def scenario(serve: Serve) -> None:
+        async with _session() as http:
+            csrf = await _login(http, serve.base, "k02", codes["k02"])
+            crash(vlab, "pc2")
+            hosts = {h["name"]: h for h in (await (await http.get(f"{serve.base}/trainee/k02/state")).json())["hosts"]}
+            assert hosts["pc2"]["running"] is False and hosts["pc1"]["running"] is True
+            ws = await http.ws_connect(f"{serve.base}/trainee/k02/terminal/pc2", headers={"Origin": serve.base})
+            message = await ws.receive(timeout=10)
+            assert json.loads(message.data) == {"t": "end", "reason": "down"}
+            await ws.close()
+            # k01's session cannot reboot k02's host
+            async with _session() as other:
+                other_csrf = await _login(other, serve.base, "k01", codes["k01"])
+                refused = await other.post(f"{serve.base}/trainee/k02/reboot/pc2",
+                                           headers={"X-CSRF-Token": other_csrf, "Origin": serve.base})
+                assert refused.status == 403
+            response = await http.post(f"{serve.base}/trainee/k02/reboot/pc2",
+                                       headers={"X-CSRF-Token": csrf, "Origin": serve.base})
+            assert response.status == 200
+            hosts = {h["name"]: h for h in (await (await http.get(f"{serve.base}/trainee/k02/state")).json())["hosts"]}
+            assert hosts["pc2"]["running"] is True
+            await _type(http, serve.base, "k02", "pc2", "echo back-$((1+1))\r", b"back-2")
+
+    serve = Serve("ip-plan", "--class", str(class_file), "--signing-key", str(key))
+    try:
+        asyncio.run(scenario(serve))
+    finally:
+        assert serve.stop() == 0
+
+
+def test_a_single_trainees_instance_is_served_without_a_class(tmp_path):
+    instance = "e2e-portal1"
+    lab = VirtualLab(load_lab("ip-plan"), instance)
+    lab.down(quiet=True)
+    cli("up", "ip-plan", "--instance", instance, "--seed", "96", "--trainee", "Solo", check=True)
+    key = tmp_path / "exam.key"
+    key.write_text("cd" * 32 + "\n")
+    try:
+        serve = Serve("ip-plan", "--instance", instance, "--signing-key", str(key))
+        try:
+            trainee, code = serve.single
+
+            async def scenario() -> None:
+                async with _session() as http:
+                    await _login(http, serve.base, trainee, code)
+                    await _type(http, serve.base, trainee, "srv1", "echo solo-$((4+4))\r", b"solo-8")
+            asyncio.run(scenario())
+        finally:
+            assert serve.stop() == 0
+    finally:
+        lab.down(quiet=True)
+
+
+
+async def _csrf(http, url: str) -> str:
+    return re.search(r'data-csrf="([^"]+)"', await (await http.get(url)).text()).group(1)
