@@ -434,10 +434,12 @@ def sheet(lab_name: str, class_file: str, out_dir: Path, seed: int | None, lang:
 @click.option("--signing-key", "key_file", type=click.Path(dir_okay=False),
               help="The examiner's key, which access codes derive from (default: ~/.config/tspcr-lab/exam.key; "
                    "sheet --key and grade --key take the same).")
+@click.option("--trusted-proxy", default="", metavar="ADDRESS",
+              help="A reverse proxy's IP address: its X-Forwarded-For/-Proto are believed (rate limits, cookies).")
 @lang_option
 def serve(lab_name: str, class_file: str | None, instance: str | None, seed: int | None, exam: bool,
           duration: float | None, listen: str, out_dir: Path | None, ssh_port: int | None, cert: str | None,
-          tls_key: str | None, key_file: str | None, lang: str) -> None:
+          tls_key: str | None, key_file: str | None, trusted_proxy: str, lang: str) -> None:
     """Serve the lab to trainees' browsers: access codes, a terminal per host, self-check, exam clock,
     and the instructor's live view at /instructor."""
     from .evidence import load_key
@@ -464,7 +466,8 @@ def serve(lab_name: str, class_file: str | None, instance: str | None, seed: int
             out.print(f"trainee: {seat.trainee.id}  code {seat.code}")
         out.print("stop with Ctrl+C (the labs stay up; serve again to go on)")
 
-    run(settings, where, tls=tls, ssh_port=ssh_port, state_dir=STATE_ROOT / "portal", announce=announce)
+    run(settings, where, tls=tls, ssh_port=ssh_port, state_dir=STATE_ROOT / "portal", announce=announce,
+        trusted_proxy=trusted_proxy)
 
 
 def _run(lab_name: str, lang: str, out_dir: Path | None, verbose: bool, **options):

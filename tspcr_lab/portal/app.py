@@ -38,6 +38,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';
 PORTAL_KEY = web.AppKey("portal", Portal)
 SOCKETS_KEY = web.AppKey("sockets", dict)
 SECURE_KEY = web.AppKey("secure", bool)
+PROXY_KEY = web.AppKey("proxy", str)  # the reverse proxy's address, whose X-Forwarded-* are believed
 
 VENDOR = {  # what the page loads from the npm packages that make setup installs (package.json)
     "xterm.js": "@xterm/xterm/lib/xterm.js",
@@ -68,12 +69,23 @@ def _html(text: str, status: int = 200, request: web.Request | None = None) -> w
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     if request is not None and request.query.get("lang") in LANGS:
         response.set_cookie("tspcr_lang", request.query["lang"], httponly=True, samesite="Strict",
-                            secure=request.app[SECURE_KEY], max_age=365 * 86400)
+                            secure=_secure(request), max_age=365 * 86400)
     return response
 
 
 def _address(request: web.Request) -> str:
-    return request.remote or "?"
+    """The client's address: the peer's, or behind the trusted reverse proxy the one it forwards."""
+    remote = request.remote or "?"
+    if remote == request.app[PROXY_KEY]:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        return forwarded or remote
+    return remote
+
+
+def _secure(request: web.Request) -> bool:
+    if request.app[SECURE_KEY]:
+        return True
+    return request.remote == request.app[PROXY_KEY] and request.headers.get("X-Forwarded-Proto") == "https"
 
 
 def _session(request: web.Request):
@@ -126,7 +138,7 @@ def _instructor(request: web.Request, *, post: bool = False):
 
 
 def _set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=request.app[SECURE_KEY], path="/")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=_secure(request), path="/")
 
 
 # -- trainee --------------------------------------------------------------------------------------
@@ -494,21 +506,22 @@ async def security_headers(request: web.Request, handler):
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Referrer-Policy", "same-origin")  # "no-referrer" makes a form's POST say Origin: null
     if request.path != "/" and not request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")
-    if request.app[SECURE_KEY]:
+    if _secure(request):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if isinstance(response, web.HTTPException) and response.status >= 300:
         raise response
     return response
 
 
-def make_app(portal: Portal, *, secure: bool = False) -> web.Application:
+def make_app(portal: Portal, *, secure: bool = False, trusted_proxy: str = "") -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=1 << 16)
     app[PORTAL_KEY] = portal
     app[SOCKETS_KEY] = {}
     app[SECURE_KEY] = secure
+    app[PROXY_KEY] = trusted_proxy
     app.add_routes([
         web.get("/", index),
         web.post("/login", login),

@@ -56,9 +56,9 @@ def tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
 
 
 async def _serve(settings: Settings, listen: Listen, tls: ssl.SSLContext | None, ssh_port: int | None,
-                 state_dir: Path, announce: Callable[[Portal, str, str | None], None]) -> None:
+                 state_dir: Path, announce: Callable[[Portal, str, str | None], None], trusted_proxy: str) -> None:
     portal = Portal(settings, state_dir=state_dir)
-    app = make_app(portal, secure=tls is not None)
+    app = make_app(portal, secure=tls is not None, trusted_proxy=trusted_proxy)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     ssh_server = None
@@ -89,6 +89,11 @@ async def _serve(settings: Settings, listen: Listen, tls: ssl.SSLContext | None,
 
 
 def serve(settings: Settings, listen: Listen, *, tls: ssl.SSLContext | None, ssh_port: int | None,
-          state_dir: Path, announce: Callable[[Portal, str, str | None], None]) -> None:
+          state_dir: Path, announce: Callable[[Portal, str, str | None], None], trusted_proxy: str = "") -> None:
     check_vendor()
-    asyncio.run(_serve(settings, listen, tls, ssh_port, state_dir, announce))
+    if trusted_proxy:
+        try:
+            ipaddress.ip_address(trusted_proxy)
+        except ValueError:
+            raise UserError(f"--trusted-proxy {trusted_proxy}: give the reverse proxy's IP address") from None
+    asyncio.run(_serve(settings, listen, tls, ssh_port, state_dir, announce, trusted_proxy))
