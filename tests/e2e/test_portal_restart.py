@@ -248,3 +248,56 @@ def test_a_single_trainees_instance_is_served_without_a_class(tmp_path):
 
 async def _csrf(http, url: str) -> str:
     return re.search(r'data-csrf="([^"]+)"', await (await http.get(url)).text()).group(1)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_https_with_a_given_certificate_and_secure_cookies(klass, tmp_path):
+    import ssl
+
+    folder, class_file, key, codes = klass
+    cert_file, key_file = _self_signed(tmp_path)
+    serve = Serve("ip-plan", "--class", str(class_file), "--signing-key", str(key), "--cert", str(cert_file),
+                  "--key", str(key_file))
+    base = serve.base.replace("http://", "https://")
+    context = ssl.create_default_context(cafile=str(cert_file))
+    context.check_hostname = False
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                         connector=aiohttp.TCPConnector(ssl=context)) as http:
+            response = await http.post(f"{base}/login", data={"trainee": "k01", "code": codes["k01"]},
+                                       allow_redirects=False)
+            assert response.status == 303
+            cookie = response.headers["Set-Cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+            page = await http.get(f"{base}{response.headers['Location']}")
+            assert page.status == 200 and "max-age" in page.headers["Strict-Transport-Security"]
+            await _type(http, base, "k01", "pc1", "echo tls-$((3+3))\r", b"tls-6")
+        async with aiohttp.ClientSession() as plain:  # plain HTTP on the TLS port gets nothing
+            with pytest.raises(aiohttp.ClientError):
+                await plain.get(serve.base, timeout=aiohttp.ClientTimeout(total=5))
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        assert serve.stop() == 0
