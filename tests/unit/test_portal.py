@@ -233,3 +233,20 @@ def test_clocks_of_labs_gone_or_built_again_are_pruned(tmp_path):
     removed = prune(tmp_path, lambda name, created: live.get(name) == created)
     assert sorted(p.name for p in removed) == ["broken.json", "rebuilt.json"]
     assert keep.path.exists() and not rebuilt.path.exists() and not (tmp_path / "rebuilt.grading.log").exists()
+
+
+def test_closing_every_terminal_at_server_stop_ends_their_background_jobs():
+    async def scenario():
+        env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": "$ "}
+        manager = TerminalManager(lambda trainee, host: (["/bin/sh", "-i"], env))
+        term = manager.get(TerminalKey("t01", "pc1"))
+        queue: asyncio.Queue = asyncio.Queue()
+        term.attach(queue.put_nowait)
+        term.write(b"sleep 307 & echo job-$((3+4))\n")
+        await _read_until(queue, b"job-7", bytearray())
+        members = _session_members(term.process.pid)
+        assert len(members) >= 2
+        await manager.close_all()  # the loop stops right after: nothing may be left for later
+        return members
+    members = asyncio.run(scenario())
+    assert not any(_alive(pid) for pid in members)

@@ -19,8 +19,12 @@ import time
 from collections import defaultdict, deque
 
 CODE_CHARS = 10
-LOGIN_FAILURES = 5  # failed attempts allowed per trainee, and per address, in LOGIN_WINDOW
-LOGIN_WINDOW = 300.0  # seconds
+# Failed logins allowed in LOGIN_WINDOW seconds: per address, and per trainee. An address is
+# stopped before it can lock a trainee out on its own; a trainee's code (50 bits) is not guessed
+# in so few tries from any number of addresses.
+ADDRESS_FAILURES = 5
+TRAINEE_FAILURES = 10
+LOGIN_WINDOW = 300.0
 SESSION_IDLE = 12 * 3600.0  # a session unused this long is gone
 
 
@@ -54,8 +58,10 @@ class RateLimiter:
     """Failed logins, per key (a trainee id, an address): more than ``limit`` in ``window``
     seconds and the key is refused until the oldest failure leaves the window."""
 
-    def __init__(self, limit: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW, clock=time.monotonic):
+    def __init__(self, limit: int = ADDRESS_FAILURES, window: float = LOGIN_WINDOW, clock=time.monotonic,
+                 limits: dict[str, int] | None = None):
         self.limit, self.window, self.clock = limit, window, clock
+        self.limits = limits or {}  # by the key's kind (what comes before ':'), else ``limit``
         self.failures: dict[str, deque[float]] = defaultdict(deque)
 
     def _recent(self, key: str) -> deque[float]:
@@ -73,7 +79,7 @@ class RateLimiter:
         wait = 0.0
         for key in keys:
             failures = self._recent(key)
-            if len(failures) >= self.limit:
+            if len(failures) >= self.limits.get(key.split(":", 1)[0], self.limit):
                 wait = max(wait, failures[0] + self.window - self.clock())
         return wait
 

@@ -74,7 +74,8 @@ async def _serve(settings: Settings, listen: Listen, tls: ssl.SSLContext | None,
             ssh_server = await start_ssh(portal, listen.host, ssh_port, state_dir)
         scheme = "https" if tls else "http"
         host = f"[{listen.host}]" if ":" in listen.host else listen.host
-        announce(portal, f"{scheme}://{host}:{listen.port}/", f"ssh -p {ssh_port} ID@{listen.host}" if ssh_port else None)
+        ssh = f"ssh -p {ssh_port} ID@{listen.host} (host key {ssh_server.fingerprint})" if ssh_server else None
+        announce(portal, f"{scheme}://{host}:{listen.port}/", ssh)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -33,7 +33,7 @@ from ..labfile import Lab
 from ..params import generate
 from ..runner import pytest_args
 from ..sheet import render_instructions
-from .access import Sessions, RateLimiter, access_code, instructor_code, same_code
+from .access import TRAINEE_FAILURES, RateLimiter, Sessions, access_code, instructor_code, same_code
 from .exam import ExamClock, prune_clocks
 from .terminals import TerminalKey, TerminalManager
 
@@ -42,8 +42,8 @@ log = logging.getLogger("tspcr_lab.portal")
 CHECK_INTERVAL = 20.0  # seconds between two self-checks of one trainee
 CHECKS_AT_ONCE = 4  # self-checks of the whole class running at the same time
 CHECK_TIMEOUT = 600.0
-SINGLE_ID = "trainee"
-CONNECTED_FOR = 15.0  # seconds: a page that polled this recently counts as connected  # the trainee id of a single trainee's instance (serve without --class)
+SINGLE_ID = "trainee"  # the trainee id of a single trainee's instance (serve without --class)
+CONNECTED_FOR = 15.0  # seconds: a page that polled this recently counts as connected
 
 
 @dataclasses.dataclass
@@ -126,7 +126,7 @@ class Portal:
         self.clock = ExamClock.open(state_dir / f"{self.lab.id}-{digest}.json", lab=self.lab.id, roster=roster,
                                     seed=exam_seed, exam=settings.exam, duration=settings.duration_minutes * 60)
         self.sessions = Sessions()
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(limits={"trainee": TRAINEE_FAILURES})
         self.terminals = TerminalManager(self._console)
         self.checks = asyncio.Semaphore(CHECKS_AT_ONCE)
         self.grading: asyncio.Task | None = None

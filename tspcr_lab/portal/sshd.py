@@ -381,6 +381,7 @@ class SSHEndpoint:
         self.acceptor: asyncssh.SSHAcceptor | None = None
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self.closing: list[asyncssh.SSHServerConnection] = []
+        self.fingerprint = ""
 
     def close(self) -> None:
         if self.acceptor is not None:
@@ -431,5 +432,6 @@ async def start_ssh(portal: Portal, host: str, port: int, state_dir: Path) -> SS
             login_timeout=60, keepalive_interval=30, keepalive_count_max=3)
     except OSError as exc:
         raise UserError(f"cannot listen for SSH on {host}:{port}: {exc.strerror or exc}") from None
-    log.info("SSH endpoint on %s:%d, host key %s", host, port, key.get_fingerprint())
+    endpoint.fingerprint = key.get_fingerprint()
+    log.info("SSH endpoint on %s:%d, host key %s", host, port, endpoint.fingerprint)
     return endpoint

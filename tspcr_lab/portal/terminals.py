@@ -263,12 +263,12 @@ class TerminalManager:
         processes = [t.process for t in self.terminals.values() if t.process is not None]
         for terminal in list(self.terminals.values()):
             terminal.close()
+        await asyncio.sleep(KILL_GRACE)  # the hang-up reaches the shells and their jobs
+        for process in processes:  # what is left of each terminal's session, now: the loop ends after this
+            for pid in _session_members(process.pid) + ([process.pid] if process.poll() is None else []):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(p.poll() is None for p in processes):
             await asyncio.sleep(0.05)
-        for process in processes:
-            if process.poll() is None:
-                for pid in _session_members(process.pid) or [process.pid]:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
 
