@@ -177,7 +177,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
     session = _session(request)
     if session is not None and form.get("csrf") == session.csrf and _same_origin(request):
         portal.sessions.close(session.token)
-        for ws in list(request.app[SOCKETS_KEY].get(session.token, ())):
+        for ws in list(request.app[SOCKETS_KEY].get(session.token, ())):  # other tabs of this session
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json({"t": "end", "reason": "logout"})
             await ws.close(code=4001, message=b"logged out")
     target = "/instructor/login" if session is not None and session.role == "instructor" else "/"
     response = web.HTTPSeeOther(f"{target}?lang={_lang(request)}")

@@ -81,7 +81,7 @@
         if (reason === "over" || over) { this.term.write("\r\n" + S.term_over + "\r\n"); endOfTime(); return; }
         if (reason === "exit") { this.ended = true; this.term.write("\r\n" + S.term_ended + "\r\n"); return; }
         if (reason === "down") { this.ended = true; this.term.write("\r\n" + say("host_down", {host: this.host}) + "\r\n"); return; }
-        if (reason === "logout") return;
+        if (reason === "logout") { loggedOut(); return; }
         this.term.write("\r\n" + S.term_lost + "\r\n");
         setTimeout(() => this.connect(), this.retry);
         this.retry = Math.min(this.retry * 2, 8000);
@@ -137,7 +137,8 @@
     if (over) return;
     let response;
     try { response = await fetch(base + "state", {credentials: "same-origin"}); } catch (e) { return; }
-    if (response.status === 403 || response.redirected) return endOfTime();
+    if (response.redirected) return loggedOut();  // no session any more (logged out in another tab)
+    if (response.status === 403) return endOfTime();
     if (!response.ok) return;
     const state = await response.json();
     for (const host of state.hosts) {
@@ -162,6 +163,12 @@
   }
   tick();
   setInterval(tick, 1000);
+
+  function loggedOut() {
+    over = true;
+    for (const terminal of Object.values(terminals)) terminal.close();
+    location.assign("/?lang=" + lang);
+  }
 
   function endOfTime() {
     if (over) return;
