@@ -7,7 +7,7 @@
 # owned by that user namespace). It waits for one line on its standard input: tspcr-lab sends it
 # once the host's cables are plugged in its network namespace. Then it mounts the host's overlay
 # root (the lab's IMAGE, read-only, under HOSTDIR/upper, the host's own files), its own /proc,
-# /sys, /run, /tmp and a /dev with the usual character devices only, makes it the root (the
+# /sys, /run, /tmp and a /dev with the usual character devices only (and net/tun), makes it the root (the
 # machine's tree is detached: nothing of it stays visible) and hands over, under tini, to the
 # host's init: the virtual lab's (host-init), or INIT with its arguments when given (what a test
 # that builds stations of its own boots them with).
@@ -29,6 +29,11 @@ for d in null zero full random urandom tty; do
     touch "$R/dev/$d"
     mount --bind "/dev/$d" "$R/dev/$d"
 done
+if [ -c "$H/tun" ]; then  # made by tspcr-lab (mode 666): tap devices in the host's own network namespace
+    mkdir -p "$R/dev/net"
+    touch "$R/dev/net/tun"
+    mount --bind "$H/tun" "$R/dev/net/tun"
+fi
 mkdir -p "$R/dev/pts" "$R/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec devpts "$R/dev/pts"
 mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev tmpfs "$R/dev/shm"
