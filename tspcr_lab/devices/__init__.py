@@ -1,0 +1,34 @@
+"""Network devices read through drivers: typed getters (NAPALM-style) over Linux, Cisco IOS...
+
+``driver.interfaces()``, ``driver.switchports()``, ``driver.routes()``... return the types of
+:mod:`tspcr_lab.devices.model` whatever the device; see :mod:`tspcr_lab.devices.base`.
+"""
+
+from .base import Driver, HostDriver, NotSupported, ParseError, cli_error, json_value, textfsm_rows
+from .connection import Connection, LoginFailed, NetmikoConnection
+from .ios import IosDriver
+from .linux import LinuxDriver
+from .model import (
+    Facts,
+    Interface,
+    Interfaces,
+    MacEntry,
+    OspfNeighbor,
+    Route,
+    Switchport,
+    Vlan,
+    best_route,
+    canonical_interface,
+    normalize_address,
+    normalize_mac,
+    normalize_prefix,
+    same_interface,
+    vlan_set,
+)
+
+__all__ = [
+    "Connection", "Driver", "Facts", "HostDriver", "Interface", "Interfaces", "IosDriver", "LinuxDriver", "LoginFailed", "MacEntry",
+    "NetmikoConnection", "NotSupported", "OspfNeighbor", "ParseError", "Route", "Switchport", "Vlan", "best_route",
+    "canonical_interface", "cli_error", "json_value", "normalize_address", "normalize_mac", "normalize_prefix",
+    "same_interface", "textfsm_rows", "vlan_set",
+]

@@ -1,0 +1,143 @@
+"""How a CLI driver talks to its device: a small :class:`Connection` interface, and its netmiko
+implementation over SSH (:class:`NetmikoConnection`).
+
+A connection only sends text and returns text; the driver parses. Infrastructure problems are
+raised as tspcr-lab's errors, each in one line with the passwords masked: a refused login as
+:class:`LoginFailed`, an unreachable device as :class:`~tspcr_lab.errors.HostUnreachable`, a
+command that does not finish as :class:`~tspcr_lab.errors.CommandTimeout`.
+"""
+
+from __future__ import annotations
+
+import abc
+import socket
+from typing import Any, Sequence
+
+from ..errors import CommandTimeout, HostUnreachable, hide
+from ..transport.base import timeout_message
+from .base import one_line
+
+__all__ = ["Connection", "LoginFailed", "NetmikoConnection"]
+
+
+class LoginFailed(HostUnreachable):
+    """The device refused the login (user name, password) or the enable secret."""
+
+
+class Connection(abc.ABC):
+    """A CLI session with one device. ``name``: the device's name in messages."""
+
+    name: str = "device"
+
+    @abc.abstractmethod
+    def send_command(self, command: str) -> str:
+        """Run one command (exec mode) and return its output, without the prompt nor the echo."""
+
+    @abc.abstractmethod
+    def send_config_set(self, lines: Sequence[str]) -> str:
+        """Enter configuration mode, send ``lines``, leave it; return the session's output."""
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """End the session."""
+
+
+def _nodelay_socket(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection with TCP_NODELAY. Paramiko does not set it: with Nagle's algorithm and the
+    peer's delayed acknowledgements, every small write of an interactive session (each command
+    netmiko types) waits ~40 ms for the previous one to be acknowledged."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What netmiko and paramiko raise when a session cannot be opened or goes away."""
+    from netmiko.exceptions import NetmikoBaseException
+    from paramiko.ssh_exception import SSHException
+
+    return (OSError, EOFError, SSHException, NetmikoBaseException, ValueError)
+
+
+class NetmikoConnection(Connection):
+    """An SSH session through netmiko's ``ConnectHandler`` (``device_type="cisco_ios"`` by
+    default: IOS, IOS XE, and FRR's vtysh, which speaks the same CLI).
+
+    ``secret`` is the enable secret: when given, the session enters privileged mode (``enable``)
+    right after login. ``read_timeout`` bounds each command; ``extra`` goes to ConnectHandler as
+    is. The TCP connection is opened here with TCP_NODELAY and handed to paramiko (``sock``)."""
+
+    def __init__(self, host: str, username: str, password: str, *, secret: str = "", port: int = 22,
+                 device_type: str = "cisco_ios", name: str | None = None, conn_timeout: float = 10.0,
+                 read_timeout: float = 30.0, **extra: Any):
+        from netmiko import ConnectHandler  # imported here: netmiko takes ~0.5 s to load
+        from netmiko.exceptions import NetmikoAuthenticationException
+
+        self.name = name or host
+        self.read_timeout = read_timeout
+        self._conn = None
+        self._broken = False
+        self._secrets = tuple(s for s in (password, secret) if s)
+        where = f"{host}:{port}"
+        try:
+            sock = _nodelay_socket(host, port, conn_timeout)
+        except OSError as exc:
+            raise HostUnreachable(self._clean(f"{self.name}: cannot connect to {where}: {exc.strerror or exc}")) from None
+        try:
+            self._conn = ConnectHandler(device_type=device_type, host=host, port=port, username=username,
+                                        password=password, secret=secret, fast_cli=True, conn_timeout=conn_timeout,
+                                        sock=sock, **extra)
+        except NetmikoAuthenticationException:
+            sock.close()
+            raise LoginFailed(self._clean(f"{self.name}: {where} refused the login of {username!r}")) from None
+        except _failures() as exc:  # timeouts, closed sessions, a prompt that never came (ValueError)
+            sock.close()
+            raise HostUnreachable(self._clean(f"{self.name}: no SSH session with {where}: {self._first(exc)}")) from None
+        if secret:
+            try:
+                self._conn.enable()
+            except _failures():  # ValueError when refused, ReadTimeout
+                self.close()
+                raise LoginFailed(self._clean(f"{self.name}: {where} refused the enable secret")) from None
+
+    def _clean(self, text: str) -> str:
+        return hide(one_line(text), self._secrets)
+
+    @staticmethod
+    def _first(exc: BaseException) -> str:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        return lines[0] if lines else type(exc).__name__
+
+    def _call(self, method: str, *args: Any) -> str:
+        from netmiko.exceptions import ReadTimeout
+
+        if self._conn is None:
+            raise HostUnreachable(f"{self.name}: the SSH session is closed")
+        try:
+            return getattr(self._conn, method)(*args, read_timeout=self.read_timeout)
+        except ReadTimeout:
+            self._broken = True
+            raise CommandTimeout(timeout_message(self.name, self.read_timeout)) from None
+        except _failures() as exc:
+            self._broken = True
+            raise HostUnreachable(self._clean(f"{self.name}: the SSH session failed: {self._first(exc)}")) from None
+
+    def send_command(self, command: str) -> str:
+        # Plain text: never use_textfsm, which returns the raw text when it cannot parse.
+        return self._call("send_command", command)
+
+    def send_config_set(self, lines: Sequence[str]) -> str:
+        return self._call("send_config_set", list(lines))
+
+    @property
+    def nodelay(self) -> bool:
+        """Whether the session's TCP socket has TCP_NODELAY (it has, unless ``extra`` replaced it)."""
+        transport = self._conn.remote_conn_pre.get_transport() if self._conn and self._conn.remote_conn_pre else None
+        sock = getattr(transport, "sock", None)
+        return isinstance(sock, socket.socket) and bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    def close(self) -> None:
+        if getattr(self, "_conn", None) is not None:
+            if self._broken:  # a session in an unknown state: no polite "exit" (it would wait for the prompt)
+                self._conn.paramiko_cleanup()
+            self._conn.disconnect()
+            self._conn = None
