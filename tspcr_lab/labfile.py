@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import UserError
 
-ROLES = ("pc", "server", "router")
+ROLES = ("pc", "server", "router", "switch")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 IFACE_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 LAB_ID_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
