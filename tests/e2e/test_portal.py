@@ -2,24 +2,24 @@
 Playwright) on the real virtual lab, for a class of two: a trainee logs in with the code of their
 sheet and types in their own host's terminal, which survives a reload; a wrong code is refused and
 repeated ones are rate-limited; a trainee cannot reach another's page or terminal, nor theirs once
-logged out; the self-check shows hints and the instructor's live view its score; an exam has no
+logged out, and logging out in one tab sends the session's other tabs to the login page (not to
+the end of time's notice); the self-check shows hints and the instructor's live view its score; an exam has no
 self-check but a clock, closes the terminals when time is up and grades the class into --out."""
 
 from __future__ import annotations
 
-import csv
 import json
+import re
 import time
 from types import SimpleNamespace
 
 import pytest
 
 from tspcr_lab.labfile import load_lab
-from tspcr_lab.virtual.lab import VirtualLab
 
 from .conftest import cli
-from .portal_support import (CHROMIUM, CHROMIUM_ARGS, Serve, clock_files, handshake, login, open_socket,
-                             screen, type_in, wait_screen)
+from .portal_support import (CHROMIUM, CHROMIUM_ARGS, Serve, access_rows, class_up, clock_files, handshake, login,
+                             open_socket, screen, type_in, wait_screen)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -47,26 +47,9 @@ OVER = "Le temps de l'épreuve est écoulé"
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("portal")
-    path = folder / "class.toml"
-    path.write_text(CLASS, encoding="utf-8")
-    key = folder / "exam.key"
-    key.write_text(KEY + "\n")
-    key.chmod(0o600)
-    vlabs = [VirtualLab(load_lab(LAB), f"{LAB}-{tid}") for tid in TRAINEES]
-    for vlab in vlabs:
-        vlab.down(quiet=True)
-    try:
-        cli("up", LAB, "--class", str(path), check=True)
-        cli("sheet", LAB, "--class", str(path), "--out", str(folder / "sheets"), "--key", str(key), check=True)
-        with open(folder / "sheets" / "access.csv", encoding="utf-8", newline="") as f:
-            rows = {row["id"]: row for row in csv.DictReader(f)}
-        assert rows["w01"]["name"] == NAME
-        yield SimpleNamespace(path=path, key=key, folder=folder, codes={tid: rows[tid]["code"] for tid in TRAINEES})
-    finally:
-        proc = cli("down", LAB, "--class", str(path))
-        assert proc.returncode == 0, proc.stderr
-        assert not any(vlab.is_up() for vlab in vlabs)
+    with class_up(LAB, CLASS, tmp_path_factory.mktemp("portal"), KEY) as up:
+        assert access_rows(up.folder)["w01"]["name"] == NAME
+        yield up
 
 
 class Serves:
@@ -77,7 +60,8 @@ class Serves:
         self.running: list[Serve] = []
 
     def start(self, *extra: str) -> Serve:
-        serve = Serve(LAB, self.klass.path, self.klass.key, self.klass.folder, *extra)
+        serve = Serve(self.klass.folder, LAB, "--class", str(self.klass.path), "--signing-key", str(self.klass.key),
+                      *extra)
         self.running.append(serve)
         return serve
 
@@ -248,6 +232,31 @@ def test_logout_closes_the_session(practice, klass, new_page):
     assert open_socket(page, "/trainee/w01/terminal/pc1").startswith("closed")
     response = page.goto(f"{practice.url}trainee/w01/")
     assert page.url.startswith(f"{practice.url}?") and response.status == 200  # back to the login page
+
+
+def test_logout_in_one_tab_sends_the_sessions_other_tab_to_the_login_page(practice, klass, new_page):
+    page = trainee_page(new_page, practice, klass, "w01")
+    other = page.context.new_page()  # a second tab of the same browser: the same session
+    shown_over = []  # what #over said, if it was ever shown in the other tab (it must not be)
+    other.expose_function("overShown", lambda text: shown_over.append(text))
+    other.add_init_script("""new MutationObserver(() => {
+        const over = document.getElementById("over");
+        if (over && !over.hidden) window.overShown(over.textContent);
+    }).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ["hidden"]});""")
+    other.goto(f"{practice.url}trainee/w01/")
+    wait_screen(other, "pc1", "root@")
+    started = time.monotonic()
+    # Not expect_navigation: this tab's own terminals are told "logout" too, and portal.js's
+    # navigation to / may then abort the form's own (net::ERR_ABORTED); that tab is the subject of
+    # test_logout_closes_the_session. Here: where both tabs end up.
+    page.click("form[action='/logout'] button[type=submit]", no_wait_after=True)
+    login_page = re.compile("^" + re.escape(f"{practice.url}?"))
+    playwright_api.expect(other).to_have_url(login_page, timeout=10_000)
+    playwright_api.expect(other.locator("input[name=code]")).to_have_count(1, timeout=10_000)
+    assert time.monotonic() - started <= 10
+    assert other.locator("#over").count() == 0 and shown_over == []
+    playwright_api.expect(page).to_have_url(login_page)
+    playwright_api.expect(page.locator("input[name=code]")).to_have_count(1)
 
 
 def test_wrong_codes_are_refused_then_rate_limited(serves, klass, new_page):

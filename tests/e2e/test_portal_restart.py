@@ -8,10 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +18,7 @@ from tspcr_lab.labfile import load_lab
 from tspcr_lab.virtual.lab import VirtualLab
 
 from .conftest import cli, crash
+from .portal_support import Serve, class_up
 
 pytestmark = pytest.mark.e2e
 
@@ -35,44 +32,6 @@ name = "Kim"
 id = "k02"
 name = "Lou"
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Serve:
-    """``tspcr-lab serve`` as a subprocess; stopped by its pid."""
-
-    def __init__(self, *args: str):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "tspcr_lab", "serve", *args, "--listen",
-                                      f"127.0.0.1:{self.port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        self.lines = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise AssertionError(f"serve ended: {''.join(self.lines)}")
-            self.lines.append(line)
-            if line.startswith("stop with"):
-                break
-        text = "".join(self.lines)
-        self.instructor = re.search(r"instructor: \S+\s+code (\S+)", text).group(1)
-        found = re.search(r"trainee: (\S+)\s+code (\S+)", text)
-        self.single = found.groups() if found else None
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
 
 
 def _session() -> aiohttp.ClientSession:
@@ -107,20 +66,12 @@ async def _type(http, base: str, trainee: str, host: str, text: str, until: byte
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("restart")
-    class_file = folder / "class.toml"
-    class_file.write_text(CLASS)
-    key = folder / "exam.key"
-    key.write_text("ab" * 32 + "\n")
-    cli("up", "ip-plan", "--class", str(class_file), check=True)
-    cli("sheet", "ip-plan", "--class", str(class_file), "--out", str(folder / "sheets"), "--key", str(key), check=True)
-    codes = dict(line.split(",")[0::2] for line in (folder / "sheets/access.csv").read_text().splitlines()[1:])
-    yield folder, class_file, key, codes
-    cli("down", "ip-plan", "--class", str(class_file))
+    with class_up("ip-plan", CLASS, tmp_path_factory.mktemp("restart"), "ab" * 32) as up:
+        yield up
 
 
 def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_grades(klass):
-    folder, class_file, key, codes = klass
+    class_file, key, folder, codes = klass
     args = ("ip-plan", "--class", str(class_file), "--exam", "--duration", "30", "--out", str(folder / "grades"),
             "--signing-key", str(key))
 
@@ -128,7 +79,7 @@ def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_gra
         async with _session() as http:
             await _login(http, serve.base, "k01", codes["k01"])
             await _type(http, serve.base, "k01", "pc1", "echo kept > /root/kept.txt; echo done-$((2+3))\r", b"done-5")
-            summary = await _instructor(http, serve.base, serve.instructor)
+            summary = await _instructor(http, serve.base, serve.instructor_code)
             assert {row["id"] for row in summary["rows"]} == {"k01", "k02"}
             response = await http.post(f"{serve.base}/instructor/extend", json={"trainee": "k01", "minutes": 2},
                                        headers={"X-CSRF-Token": await _csrf(http, f"{serve.base}/instructor"),
@@ -138,7 +89,7 @@ def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_gra
             assert rows["k01"]["remaining"] - rows["k02"]["remaining"] == pytest.approx(120, abs=2)
             return rows["k02"]["remaining"]
 
-    serve = Serve(*args)
+    serve = Serve(folder, *args)
     try:
         remaining = asyncio.run(before_restart(serve))
     finally:
@@ -153,7 +104,7 @@ def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_gra
             state = await (await http.get(f"{serve.base}/trainee/k01/state")).json()
             seen = await _type(http, serve.base, "k01", "pc1", "cat /root/kept.txt\r", b"kept\r\n")
             assert b"kept" in seen
-            rows = {row["id"]: row for row in (await _instructor(http, serve.base, serve.instructor))["rows"]}
+            rows = {row["id"]: row for row in (await _instructor(http, serve.base, serve.instructor_code))["rows"]}
             assert rows["k02"]["remaining"] < remaining - 1  # the clock went on while the server was stopped
             assert rows["k01"]["remaining"] - rows["k02"]["remaining"] == pytest.approx(120, abs=2)
             assert 1790 < state["remaining"] <= 1800 + 120
@@ -178,7 +129,7 @@ def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_gra
                 await _login(trainee, serve.base, "k02", codes["k02"])
                 assert (await trainee.get(f"{serve.base}/reports/class.html", allow_redirects=False)).status == 403
 
-    serve = Serve(*args)
+    serve = Serve(folder, *args)
     try:
         asyncio.run(after_restart(serve))
     finally:
@@ -189,7 +140,7 @@ def test_clock_extension_and_work_survive_a_restart_and_grade_now_writes_the_gra
 
 
 def test_a_dead_host_shows_stopped_and_its_reboot_button_brings_it_back(klass):
-    folder, class_file, key, codes = klass
+    class_file, key, folder, codes = klass
     vlab = VirtualLab(load_lab("ip-plan"), "ip-plan-k02")
 
     async def scenario(serve: Serve) -> None:
@@ -215,7 +166,7 @@ def test_a_dead_host_shows_stopped_and_its_reboot_button_brings_it_back(klass):
             assert hosts["pc2"]["running"] is True
             await _type(http, serve.base, "k02", "pc2", "echo back-$((1+1))\r", b"back-2")
 
-    serve = Serve("ip-plan", "--class", str(class_file), "--signing-key", str(key))
+    serve = Serve(folder, "ip-plan", "--class", str(class_file), "--signing-key", str(key))
     try:
         asyncio.run(scenario(serve))
     finally:
@@ -230,7 +181,7 @@ def test_a_single_trainees_instance_is_served_without_a_class(tmp_path):
     key = tmp_path / "exam.key"
     key.write_text("cd" * 32 + "\n")
     try:
-        serve = Serve("ip-plan", "--instance", instance, "--signing-key", str(key))
+        serve = Serve(tmp_path, "ip-plan", "--instance", instance, "--signing-key", str(key))
         try:
             trainee, code = serve.single
 
@@ -274,11 +225,11 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
 def test_https_with_a_given_certificate_and_secure_cookies(klass, tmp_path):
     import ssl
 
-    folder, class_file, key, codes = klass
+    class_file, key, folder, codes = klass
     cert_file, key_file = _self_signed(tmp_path)
-    serve = Serve("ip-plan", "--class", str(class_file), "--signing-key", str(key), "--cert", str(cert_file),
+    serve = Serve(folder, "ip-plan", "--class", str(class_file), "--signing-key", str(key), "--cert", str(cert_file),
                   "--key", str(key_file))
-    base = serve.base.replace("http://", "https://")
+    base = serve.base  # https://127.0.0.1:PORT, as serve says it
     context = ssl.create_default_context(cafile=str(cert_file))
     context.check_hostname = False
 
@@ -295,7 +246,7 @@ def test_https_with_a_given_certificate_and_secure_cookies(klass, tmp_path):
             await _type(http, base, "k01", "pc1", "echo tls-$((3+3))\r", b"tls-6")
         async with aiohttp.ClientSession() as plain:  # plain HTTP on the TLS port gets nothing
             with pytest.raises(aiohttp.ClientError):
-                await plain.get(serve.base, timeout=aiohttp.ClientTimeout(total=5))
+                await plain.get(f"http://127.0.0.1:{serve.port}", timeout=aiohttp.ClientTimeout(total=5))
 
     try:
         asyncio.run(scenario())

@@ -8,14 +8,11 @@ the one kept in the portal's state folder."""
 
 from __future__ import annotations
 
-import csv
 import os
 import secrets
-import signal
 import socket
 import stat
 import subprocess
-import sys
 import time
 
 import paramiko
@@ -26,6 +23,7 @@ from tspcr_lab.labfile import load_lab
 from tspcr_lab.virtual.lab import STATE_ROOT, VirtualLab
 
 from .conftest import cli, crash
+from .portal_support import Serve, class_up, free_port
 
 CLASS = """
 [class]
@@ -43,54 +41,17 @@ name = "Sasha Deux"
 PROMPT = "Choix / Choice: ".encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ssh")
-    path = folder / "class.toml"
-    path.write_text(CLASS, encoding="utf-8")
-    key = folder / "exam.key"
-    key.write_text(secrets.token_hex(32))
-    lab = load_lab("ip-plan")
-    vlabs = {tid: VirtualLab(lab, f"ip-plan-{tid}") for tid in ("s01", "s02")}
-    for vlab in vlabs.values():
-        vlab.down(quiet=True)
-    cli("up", "ip-plan", "--class", str(path), check=True)
-    server = None
-    try:
-        cli("sheet", "ip-plan", "--class", str(path), "--out", str(folder / "sheets"), "--key", str(key), check=True)
-        with open(folder / "sheets" / "access.csv", encoding="utf-8", newline="") as f:
-            codes = {row["id"]: row["code"] for row in csv.DictReader(f)}
-        web, ssh = free_port(), free_port()
-        log = open(folder / "serve.log", "wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tspcr_lab", "serve", "ip-plan", "--class", str(path), "--listen",
-             f"127.0.0.1:{web}", "--ssh-port", str(ssh), "--signing-key", str(key)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, (folder / "serve.log").read_text()
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", ssh)) == 0:
-                    break
-            assert time.monotonic() < deadline, "serve did not open its SSH port"
-            time.sleep(0.1)
-        yield {"port": ssh, "codes": codes, "vlabs": vlabs, "folder": folder}
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
-        proc = cli("down", "ip-plan", "--class", str(path))
-        assert proc.returncode == 0, proc.stderr
+    with class_up("ip-plan", CLASS, tmp_path_factory.mktemp("ssh"), secrets.token_hex(32)) as klass:
+        serve = Serve(klass.folder, "ip-plan", "--class", str(klass.path), "--ssh-port", str(free_port()),
+                      "--signing-key", str(klass.key))
+        try:
+            lab = load_lab("ip-plan")
+            vlabs = {tid: VirtualLab(lab, f"ip-plan-{tid}") for tid in ("s01", "s02")}
+            yield {"port": serve.ssh_port, "codes": klass.codes, "vlabs": vlabs, "folder": klass.folder}
+        finally:
+            serve.stop()
 
 
 def connect(port: int, user: str, password: str) -> paramiko.SSHClient:
