@@ -164,7 +164,14 @@
   tick();
   setInterval(tick, 1000);
 
+  // This tab's own logout: the form's redirect takes it to the login page; the server's
+  // "logout" message to this tab's terminals must not start a second navigation.
+  let leaving = false;
+  const logoutForm = document.querySelector('form[action="/logout"]');
+  if (logoutForm) logoutForm.addEventListener("submit", () => { leaving = true; });
+
   function loggedOut() {
+    if (leaving) return;
     over = true;
     for (const terminal of Object.values(terminals)) terminal.close();
     location.assign("/?lang=" + lang);
