@@ -167,8 +167,11 @@ def test_management_persistent(switch, hosts, expected, check):
 @pytest.mark.competency("031", points=1)
 @pytest.mark.parametrize("switch", SWITCHES)
 def test_adm_reaches_switch(switch, hosts, expected, check):
-    """adm, in the management VLAN, pings the switch's management address."""
+    """adm, in the management VLAN, pings the switch's management address. An ARP request first:
+    an internal port gets a new MAC address when it is created again (a reboot, a new port), and
+    the answer refreshes what adm had cached, as the switch's own gratuitous ARP would."""
     address = ip(expected["mgmt"]["addresses"][switch])
+    arp_reaches(hosts.adm, address, ip(expected["pcs"]["adm"]["address"]))
     ping = hosts.adm.probe(Ping, address, count=1, wait=2)
     check.that(ping.reachable, fr=f"adm ne joint pas {switch} à son adresse d'administration {address}",
                en=f"adm cannot reach {switch} at its management address {address}")
