@@ -45,7 +45,7 @@ MUTATIONS = [
     pytest.param("mastery_threshold = 0.7", "mastery_treshold = 0.7",
                  ["lab.mastery_treshold", "did you mean 'mastery_threshold'"], id="typo-key"),
     pytest.param("[hints]", "[hint]", ["hint", "did you mean 'hints'"], id="typo-table"),
-    pytest.param('role = "router"', 'role = "switch"', ["hosts[2].role", "'switch'"], id="unknown-role"),
+    pytest.param('role = "router"', 'role = "firewall"', ["hosts[2].role", "'firewall'"], id="unknown-role"),
     pytest.param(LINK_SRV1, LINK_SRV1.replace("sw2", "sw3"), ["links[4].switch", "sw3"], id="unknown-switch"),
     pytest.param('name = "pc2"', 'name = "pc1"', ["hosts[1].name", "'pc1'", "twice"], id="duplicate-host"),
     pytest.param('mgmt = "172.31.0.12"', 'mgmt = "172.31.1.12"', ["hosts[1].mgmt", "172.31.1.12", "172.31.0.0/24"],
