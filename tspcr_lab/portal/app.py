@@ -30,6 +30,7 @@ from .service import Portal
 log = logging.getLogger("tspcr_lab.portal")
 
 COOKIE = "tspcr_session"
+MAX_FRAME = 64 << 10  # output bytes joined into one websocket frame, at most (about: one read more)
 MAX_BUFFERED = 4 << 20  # output bytes waiting for a slow viewer; beyond, it is dropped (it reattaches)
 SSE_PERIOD = 2.0
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -258,7 +259,9 @@ async def terminal_socket(request: web.Request) -> web.StreamResponse:
     portal, host = request.app[PORTAL_KEY], request.match_info["host"]
     if host not in portal.lab.hosts:
         return web.json_response({"error": "no such host"}, status=404)
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=1 << 20)
+    # No compression: terminal output is small and wants speed (aiohttp compresses big frames in
+    # a thread, and the memory it takes is kept by the allocator).
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=1 << 20, compress=False)
     await ws.prepare(request)
     sockets = request.app[SOCKETS_KEY].setdefault(session.token, set())
     sockets.add(ws)
@@ -302,18 +305,20 @@ async def _serve_terminal(ws: web.WebSocketResponse, portal: Portal, tid: str, h
 
     async def pump() -> str:
         if backlog:
-            await ws.send_bytes(backlog)
+            for start in range(0, len(backlog), MAX_FRAME):
+                await ws.send_bytes(backlog[start:start + MAX_FRAME])
         while True:
             data = await queue.get()
             if data is None:
                 return "over" if not portal.may_work(tid) else "exit"
-            chunks = [data]
-            while not queue.empty():  # what came meanwhile goes in one frame
+            chunks, size = [data], len(data)
+            while size < MAX_FRAME and not queue.empty():  # what came meanwhile goes in one frame
                 more = queue.get_nowait()
                 if more is None:
                     queue.put_nowait(None)
                     break
                 chunks.append(more)
+                size += len(more)
             frame = b"".join(chunks)
             buffered[0] -= len(frame)
             if buffered[0] > MAX_BUFFERED:
