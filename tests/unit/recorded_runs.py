@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tspcr_lab.errors import ProbeError
-from tspcr_lab.transport.base import CommandResult
+from tspcr_lab.transport.base import CommandResult, Transport
 
 ROOT = pathlib.Path(__file__).parent / "recorded"
 
@@ -50,3 +50,23 @@ def parse_error(probe, stdout: str, rc: int = 0, stderr: str = "") -> str:
     message = str(info.value)
     assert "\n" not in message and type(probe).__name__ in message
     return message
+
+
+class ReplayTransport(Transport):
+    """Answers each command with its recorded result (a test double for probes and drivers that
+    run commands through a Host): an unexpected command fails the test."""
+
+    name = "replay"
+
+    def __init__(self, results: dict[str, CommandResult]):
+        self.results = results
+        self.commands: list[str] = []
+
+    def run(self, command: str, timeout: float) -> CommandResult:
+        self.commands.append(command)
+        if command not in self.results:
+            pytest.fail(f"the driver ran an unexpected command: {command!r}")
+        return self.results[command]
+
+    def close(self) -> None:
+        pass

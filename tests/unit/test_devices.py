@@ -19,9 +19,9 @@ from tspcr_lab.devices import (
 )
 from tspcr_lab.errors import CommandTimeout, HostUnreachable, ProbeError
 from tspcr_lab.host import Host
-from tspcr_lab.transport.base import CommandResult, Transport
+from tspcr_lab.transport.base import CommandResult
 
-from .recorded_runs import Recorded
+from .recorded_runs import Recorded, ReplayTransport
 
 IOS = pathlib.Path(__file__).parent / "recorded" / "ios"
 LINUX = Recorded("linux")
@@ -391,22 +391,6 @@ def test_names_that_are_not_ios_abbreviations():
 
 
 # --- the Linux driver --------------------------------------------------------------------------
-
-
-class ReplayTransport(Transport):
-    """Answers each command with its recorded result (a test double)."""
-
-    name = "replay"
-
-    def __init__(self, results: dict[str, CommandResult]):
-        self.results = results
-        self.commands: list[str] = []
-
-    def run(self, command: str, timeout: float) -> CommandResult:
-        self.commands.append(command)
-        if command not in self.results:
-            pytest.fail(f"the driver ran an unexpected command: {command!r}")
-        return self.results[command]
 
 
 def linux(state: str = "changed", **replaced: CommandResult) -> LinuxDriver:

@@ -10,31 +10,14 @@ from tspcr_lab.devices import Facts, MacEntry, NotSupported, ParseError, Switchp
 from tspcr_lab.devices.ovs import OvsDriver, ovs_map, ovs_set, ovs_value
 from tspcr_lab.errors import ProbeError
 from tspcr_lab.host import Host
-from tspcr_lab.transport.base import CommandResult, Transport
+from tspcr_lab.transport.base import CommandResult
 
-from .recorded_runs import Recorded
+from .recorded_runs import Recorded, ReplayTransport
 
 OVS = Recorded("ovs")
 KEYS = ("ports", "ifaces", "bridges", "addr", "show", "facts", "fdb")
 # The plan of seed 4242 (labs/vlans/params.py): VLAN A 86, B 118, management 213.
 A, B, M = 86, 118, 213
-
-
-class ReplayTransport(Transport):
-    name = "replay"
-
-    def __init__(self, results: dict[str, CommandResult]):
-        self.results = results
-        self.commands: list[str] = []
-
-    def run(self, command: str, timeout: float) -> CommandResult:
-        self.commands.append(command)
-        if command not in self.results:
-            pytest.fail(f"the driver ran an unexpected command: {command!r}")
-        return self.results[command]
-
-    def close(self) -> None:
-        pass
 
 
 def ovs(host: str = "sw1", state: str = "solved", bridge: str | None = None, **replaced: str | CommandResult) -> OvsDriver:
