@@ -1,4 +1,4 @@
-"""Network devices read through drivers: typed getters (NAPALM-style) over Linux, Cisco IOS...
+"""Network devices read through drivers: typed getters (NAPALM-style) over Linux, Cisco IOS, FRR...
 
 ``driver.interfaces()``, ``driver.switchports()``, ``driver.routes()``... return the types of
 :mod:`tspcr_lab.devices.model` whatever the device; see :mod:`tspcr_lab.devices.base`.
@@ -6,6 +6,7 @@
 
 from .base import Driver, HostDriver, NotSupported, ParseError, cli_error, json_value, textfsm_rows
 from .connection import Connection, LoginFailed, NetmikoConnection
+from .frr import FrrDriver
 from .ios import IosDriver
 from .linux import LinuxDriver
 from .model import (
@@ -27,8 +28,8 @@ from .model import (
 )
 
 __all__ = [
-    "Connection", "Driver", "Facts", "HostDriver", "Interface", "Interfaces", "IosDriver", "LinuxDriver", "LoginFailed", "MacEntry",
-    "NetmikoConnection", "NotSupported", "OspfNeighbor", "ParseError", "Route", "Switchport", "Vlan", "best_route",
+    "Connection", "Driver", "Facts", "FrrDriver", "HostDriver", "Interface", "Interfaces", "IosDriver", "LinuxDriver",
+    "LoginFailed", "MacEntry", "NetmikoConnection", "NotSupported", "OspfNeighbor", "ParseError", "Route", "Switchport", "Vlan", "best_route",
     "canonical_interface", "cli_error", "json_value", "normalize_address", "normalize_mac", "normalize_prefix",
     "same_interface", "textfsm_rows", "vlan_set",
 ]

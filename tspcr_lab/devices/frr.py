@@ -1,0 +1,172 @@
+"""The FRR driver: a router running FRRouting (8.4), managed like an IOS router.
+
+The session is the IOS driver's: netmiko over SSH (``device_type="cisco_ios"``) to vtysh, the
+same evidence, the same refusals (``% Unknown command: ...``) and :meth:`configure`. What
+differs is the reading: FRR's JSON outputs, parsed as JSON, never TextFSM.
+
+==================  =========================================================================
+getter              commands
+==================  =========================================================================
+facts               show version (text: ``FRRouting 8.4.4 (r1) on Linux(...).``)
+interfaces          show interface json (``addresses``: every IPv4 address)
+routes              show ip route json (the selected route of each prefix)
+ospf_neighbors      show ip ospf neighbor json
+running_config      show running-config (text)
+vlans               NotSupported (a router), as switchports and mac_table
+==================  =========================================================================
+
+Besides the IOS-like refusals, vtysh answers a command it cannot serve with a line that starts
+with ``%`` (``% Can't find interface jsno``, ``% OSPF is not enabled in vrf default``) or, when
+the daemon behind the command is down, ``ospfd is not running`` (on stderr, which an SSH
+terminal shows as well): all ParseErrors naming the command.
+
+Routes: FRR lists every route it knows for a prefix (an OSPF route of a connected network too);
+the table is the selected one (``>`` in ``show ip route``). Its paths are its active next hops;
+a recursive next hop (``ip route 10.99.0.0/16 10.255.0.3``) is kept as configured, without the
+next hop FRR resolved it to, as IOS shows it. A blackhole has no next hop and no interface.
+``distance`` and ``metric`` are FRR's (0 for a connected route). OSPF neighbours: the state in
+lowercase without dash (``"full"``, ``"2way"``, ``"exstart"``), the role ``"DR"``, ``"BDR"``
+(FRR's ``Backup``), ``"DROTHER"``, or None on a point-to-point link (``Full/-``).
+
+A limitation of vtysh itself: ``show running-config`` while a daemon is down lacks that daemon's
+part (``router ospf``, the ``ip ospf`` lines) and says nothing of it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any
+
+from .base import json_value
+from .ios import IosDriver
+from .model import Facts, Interface, Interfaces, MacEntry, OspfNeighbor, Route, Switchport, Vlan, normalize_mac, normalize_prefix
+
+__all__ = ["FrrDriver"]
+
+_VERSION = re.compile(r"FRRouting (?P<version>\S+) \((?P<hostname>[^()\s]+)\)(?: on .*)?")
+_DAEMON_DOWN = re.compile(r"\w+ is not running")
+# FRR's roles of an OSPF neighbour (the part after "/" of its state) -> the model's
+_ROLES = {"DR": "DR", "Backup": "BDR", "DROther": "DROTHER", "-": None}
+
+
+def _status(value: Any) -> bool:
+    if value not in ("up", "down"):
+        raise ValueError(f"status {value!r}, not up or down")
+    return value == "up"
+
+
+class FrrDriver(IosDriver):
+    """A router running FRR, through a :class:`~.connection.Connection` to vtysh (see
+    :meth:`IosDriver.connect` for SSH: ``FrrDriver.connect(host, user, password)``)."""
+
+    platform = "frr"
+
+    VERSION = "show version"
+    INTERFACES = "show interface json"
+    ROUTES = "show ip route json"
+    OSPF_NEIGHBORS = "show ip ospf neighbor json"
+
+    def refused(self, command: str, output: str) -> None:
+        super().refused(command, output)
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        if lines and (lines[0].startswith("%") or _DAEMON_DOWN.fullmatch(lines[0])):
+            raise self.parse_error(command, f"the device refused it: {lines[0]}")
+
+    def json(self, command: str, kind: type = dict) -> Any:
+        """``show(command)`` parsed as JSON, a ``kind``; anything else is a ParseError."""
+        output = self.show(command)
+        with self.parsing(command):
+            try:
+                return json_value(output, kind)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON ({exc})") from None
+
+    # --- getters --------------------------------------------------------------------------------
+
+    def facts(self) -> Facts:
+        output = self.show(self.VERSION)
+        with self.parsing(self.VERSION):
+            lines = [line.strip() for line in output.splitlines() if line.strip()]
+            match = _VERSION.fullmatch(lines[0].rstrip(".")) if lines else None
+            if match is None:
+                raise ValueError("no 'FRRouting VERSION (HOSTNAME)' line")
+            return Facts(hostname=match["hostname"], model="FRRouting", version=match["version"])
+
+    def interfaces(self) -> Interfaces[Interface]:
+        data = self.json(self.INTERFACES)
+        interfaces: Interfaces[Interface] = Interfaces()
+        with self.parsing(self.INTERFACES):
+            for name, item in data.items():
+                if not isinstance(item, dict):
+                    raise ValueError(f"{name}: expected an object")
+                addresses = [ipaddress.ip_interface(a["address"]) for a in item.get("ipAddresses", [])]
+                mac = item.get("hardwareAddress")
+                interfaces[name] = Interface(
+                    name=name,
+                    enabled=_status(item["administrativeStatus"]),
+                    # an interface shut down has no operationalStatus
+                    up=_status(item.get("operationalStatus", "down")),
+                    addresses=tuple(str(a) for a in addresses if a.version == 4),
+                    mac=normalize_mac(mac) if mac else None,
+                    description=str(item.get("description", "")),
+                    mtu=int(item["mtu"]),
+                )
+        return interfaces
+
+    def routes(self) -> list[Route]:
+        data = self.json(self.ROUTES)
+        routes = []
+        with self.parsing(self.ROUTES):
+            for prefix, entries in data.items():
+                if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                    raise ValueError(f"{prefix}: expected a list of routes")
+                selected = [e for e in entries if e.get("selected") is True]
+                if not selected:  # known, not used (a route that lost to another, not installed)
+                    continue
+                route = selected[0]
+                paths = [hop for hop in route["nexthops"] if hop.get("active") and not hop.get("resolver")]
+                routes.append(Route(
+                    prefix=normalize_prefix(prefix),
+                    protocol=str(route["protocol"]),
+                    next_hops=tuple(str(ipaddress.ip_address(hop["ip"])) for hop in paths if hop.get("ip")),
+                    interfaces=tuple(hop["interfaceName"] for hop in paths if hop.get("interfaceName")),
+                    distance=int(route["distance"]),
+                    metric=int(route["metric"]),
+                ))
+        return routes
+
+    def ospf_neighbors(self) -> list[OspfNeighbor]:
+        data = self.json(self.OSPF_NEIGHBORS)
+        neighbors = []
+        with self.parsing(self.OSPF_NEIGHBORS):
+            by_router = data.get("neighbors", {})  # "{}" when OSPF is not configured
+            if not isinstance(by_router, dict):
+                raise ValueError("neighbors: expected an object")
+            for router_id, entries in by_router.items():
+                if not isinstance(entries, list):
+                    raise ValueError(f"{router_id}: expected a list of adjacencies")
+                for entry in entries:
+                    state, slash, role = entry["state"].partition("/")
+                    if not state or not slash or role not in _ROLES:
+                        raise ValueError(f"{router_id}: unknown state {entry['state']!r}")
+                    neighbors.append(OspfNeighbor(
+                        router_id=str(ipaddress.IPv4Address(router_id)),
+                        address=str(ipaddress.IPv4Address(entry.get("ifaceAddress") or entry["address"])),
+                        interface=entry["ifaceName"].rsplit(":", 1)[0],  # "eth0:10.0.12.1": ours on that link
+                        state=state.lower().replace("-", ""),
+                        role=_ROLES[role],
+                    ))
+        return neighbors
+
+    # --- what a router has not ------------------------------------------------------------------
+
+    def vlans(self) -> dict[int, Vlan]:
+        raise self.unsupported("vlans")
+
+    def switchports(self) -> Interfaces[Switchport]:
+        raise self.unsupported("switchports")
+
+    def mac_table(self) -> list[MacEntry]:
+        raise self.unsupported("mac_table")
