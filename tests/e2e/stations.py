@@ -37,6 +37,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import signal
 import subprocess
 import sys
@@ -267,6 +268,9 @@ class Stations:
         station.host_key = _keygen(upper / "etc/ssh/ssh_host_ed25519_key", f"root@{name}")
         _write(upper / "root/.ssh/authorized_keys", grader_key + "\n", 0o600)
         _chown_tree(station.dir, self.uid, self.gid)
+        # /dev/net/tun, as a real Debian machine has it (boot.sh binds it): tap devices, OVS internal ports
+        os.mknod(station.dir / "tun", 0o666 | stat.S_IFCHR, os.makedev(10, 200))
+        os.chmod(station.dir / "tun", 0o666)
         os.chmod(station.dir, 0o700)
 
     def _start(self, station: Station) -> None:
@@ -391,14 +395,15 @@ class Stations:
     # -- the grader's side -----------------------------------------------------------------------
     def _write_inventory(self) -> None:
         """A pyinfra inventory of the stations, as an instructor writes one for real PCs."""
-        groups: dict[str, list] = {"pc": [], "server": [], "router": []}
+        names = {"pc": "pcs", "server": "servers", "router": "routers", "switch": "switches"}
+        groups: dict[str, list] = {role: [] for role in names}
         for station in self.stations.values():
             groups[station.role].append((station.name, {
                 "ssh_hostname": station.address, "ssh_user": "root", "ssh_key": str(self.key),
                 "ssh_known_hosts_file": str(self.known_hosts),
             }))
         text = [f'"""Real stations of lab {self.lab.id} (tests/e2e/test_real_stations.py), reached over SSH."""', ""]
-        for role, group in (("pc", "pcs"), ("server", "servers"), ("router", "routers")):
+        for role, group in names.items():
             if groups[role]:
                 text.append(f"{group} = {groups[role]!r}")
         self.inventory.write_text("\n".join(text) + "\n", encoding="utf-8")

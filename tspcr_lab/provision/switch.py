@@ -33,6 +33,12 @@ def ovs_switch(bridge: str, ports: list[str]) -> None:
     if host.get_fact(File, path=BOOT_SERVICES):
         files.line(name=f"{host.name}: start Open vSwitch at boot (virtual lab host)", path=BOOT_SERVICES,
                    line="ovs-userspace")
+    # A real Debian boot runs its rc scripts: ours, not Debian's (which wants the kernel module and
+    # would hold the database first).
+    server.shell(name=f"{host.name}: ovs-userspace at boot, not openvswitch-switch", commands=[
+        "[ ! -e /etc/init.d/openvswitch-switch ] || update-rc.d openvswitch-switch disable",
+        "update-rc.d ovs-userspace defaults",
+    ])
     server.shell(name=f"{host.name}: factory state: {bridge} with every port, untagged", commands=[
         "ifup -a",
         f"{INIT} status || {INIT} start",
