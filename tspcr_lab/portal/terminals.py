@@ -54,6 +54,16 @@ def _session_members(sid: int) -> list[int]:
     return members
 
 
+def _running(pid: int) -> bool:
+    """Whether a process still runs (a zombie has ended: only its exit status is left)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3] not in (b"Z", b"X")
+
+
 class Terminal:
     """One command on a pty, its scrollback, and whoever watches it."""
 
@@ -264,11 +274,14 @@ class TerminalManager:
         for terminal in list(self.terminals.values()):
             terminal.close()
         await asyncio.sleep(KILL_GRACE)  # the hang-up reaches the shells and their jobs
+        killed = []
         for process in processes:  # what is left of each terminal's session, now: the loop ends after this
             for pid in _session_members(process.pid) + ([process.pid] if process.poll() is None else []):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(p.poll() is None for p in processes):
+                    killed.append(pid)
+        deadline = time.monotonic() + timeout  # a killed process takes a moment to die under load
+        while time.monotonic() < deadline and (any(p.poll() is None for p in processes)
+                                               or any(_running(pid) for pid in killed)):
             await asyncio.sleep(0.05)
 
