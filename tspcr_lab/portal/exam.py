@@ -119,10 +119,8 @@ class ExamClock:
         return max(0.0, deadline - (time.time() if now is None else now))
 
     def is_over(self, trainee: str, now: float | None = None) -> bool:
-        if trainee in self.ended:
-            return True
-        remaining = self.remaining(trainee, now)
-        return remaining is not None and remaining <= 0
+        """The trainee's access has ended, or their time is up."""
+        return trainee in self.ended or self.is_over_by_time(trainee, now)
 
     def extend(self, trainee: str | None, minutes: float) -> None:
         """More time for one trainee (or everyone: None). A trainee whose access already ended
@@ -139,8 +137,9 @@ class ExamClock:
                     del self.ended[tid]
         self.save()
 
-    def is_over_by_time(self, trainee: str) -> bool:
-        remaining = self.remaining(trainee)
+    def is_over_by_time(self, trainee: str, now: float | None = None) -> bool:
+        """The trainee's time is up (whether or not their access was ended yet)."""
+        remaining = self.remaining(trainee, now)
         return remaining is not None and remaining <= 0
 
     @property
