@@ -63,6 +63,15 @@ class LinkSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class ProbePortSpec:
+    """A grader-owned probe port plugged into a segment (``[[probe_ports]]``): where checks send and
+    hear raw frames (:mod:`tspcr_lab.probes.frames`)."""
+
+    name: str
+    switch: str
+
+
+@dataclasses.dataclass(frozen=True)
 class RubricItem:
     """A manual item: something no machine can judge (assembling a PC, talking to a user...),
     which the examiner marks by hand (points and a comment) and ``grade`` merges."""
@@ -101,6 +110,7 @@ class Lab:
     packages: tuple[str, ...] = ()  # Debian packages the lab's virtual hosts need beyond the base image
     # check name -> {lang: title}: what reports show instead of the check's id, with {parameter} placeholders
     titles: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    probe_ports: tuple[ProbePortSpec, ...] = ()  # grader-owned probe ports on segments
 
     @property
     def checks_path(self) -> Path:
@@ -301,6 +311,19 @@ def load_lab(name: str) -> Lab:
             raise table.fail("iface", f"{link.host} has two links on {link.iface}")
         links.append(link)
 
+    probe_ports: list[ProbePortSpec] = []
+    for i, item in enumerate(top.get("probe_ports", list, [])):
+        table = _Table(item, f"probe_ports[{i}]", file)
+        probe = ProbePortSpec(table.get("name", str), table.get("switch", str))
+        table.done()
+        if not NAME_RE.match(probe.name):
+            raise table.fail("name", f"'{probe.name}' must be 1-10 lower-case letters or digits")
+        if any(other.name == probe.name for other in probe_ports):
+            raise table.fail("name", f"probe port '{probe.name}' declared twice")
+        if probe.switch not in switches:
+            raise table.fail("switch", f"unknown switch '{probe.switch}'")
+        probe_ports.append(probe)
+
     hosts = {
         name: HostSpec(name, role, address, tuple(l.iface for l in links if l.host == name))
         for name, role, address in host_items
@@ -333,6 +356,7 @@ def load_lab(name: str) -> Lab:
         rubric=rubric,
         packages=tuple(sorted(set(packages))),
         titles=titles,
+        probe_ports=tuple(probe_ports),
     )
 
 

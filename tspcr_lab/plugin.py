@@ -235,6 +235,31 @@ def check(request: pytest.FixtureRequest) -> Check:
     return Check(request.config.getoption("tspcr_lang"))
 
 
+@pytest.fixture
+def probe_port(request: pytest.FixtureRequest, lab_context):
+    """Opens one of the lab's grader-owned probe ports (``[[probe_ports]]``): ``port =
+    probe_port("trunk")``, a :class:`~tspcr_lab.probes.frames.FramePort` closed after the check,
+    whose frames sent and heard are the check's evidence. On a target without probe ports (a real
+    lab) opening one raises ProbeError: the check is an error, never a pass."""
+    from .probes.frames import open_probe_port
+
+    evidence = request.node.stash.setdefault(EVIDENCE, [])
+    opened = []
+
+    def open_port(name: str):
+        def record(what: str, detail: str) -> None:
+            evidence.append({"host": f"probe port {name}", "command": what, "rc": 0, "stdout": detail,
+                             "stderr": "", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "duration": 0.0})
+
+        port = open_probe_port(lab_context, name, record)
+        opened.append(port)
+        return port
+
+    yield open_port
+    for port in opened:
+        port.close()
+
+
 @pytest.fixture(autouse=True)
 def _tspcr_check_limits(request: pytest.FixtureRequest):
     """Around each check: a deadline for its commands and a record of what it read (evidence)."""

@@ -4,15 +4,21 @@ Each switch is read through the Open vSwitch driver (tspcr_lab.devices.ovs: acce
 trunk's VLANs, labels, unused ports, the management port) and the result is judged by traffic
 where it can be: PCs of one VLAN ping each other across the trunk, adm pings both switches, and
 PCs of two departments do not reach each other (an ARP request, the only thing that crosses a
-LAN between two subnets, with a control that the probe's frames did enter the switch). Checks
-only read: the probes send a few frames and add nothing to any configuration.
+LAN between two subnets, with a control that the probe's frames did enter the switch), and the
+trunk turns away frames tagged with a VLAN outside the plan (sent from the grader's probe port on
+the trunk's cable, with a control VLAN of the plan). Checks only read: the probes send a few
+frames and add nothing to any configuration.
 """
+
+import random
+import time
 
 import pytest
 
 from tspcr_lab.devices.ovs import OvsDriver
 from tspcr_lab.errors import ProbeError
 from tspcr_lab.probes import IfupdownAuto, IfupdownConfig, Links, Ping
+from tspcr_lab.probes.frames import PROBE_ETHERTYPE, Frame, random_mac
 
 SWITCHES = ["sw1", "sw2"]
 ACCESS = ["pc1", "pc2", "adm", "pc3", "pc4"]
@@ -240,3 +246,81 @@ def test_vlans_isolated(switch, hosts, expected, check):
         if not any(e.mac == mac and e.port == p["port"] for e in table):
             raise ProbeError(f"{switch}: no frame of {pc} ({mac}) was seen on port {p['port']}: "
                              f"whether {pc} is isolated cannot be told")
+
+
+# Frames from the probe port on the trunk's cable: sent to a MAC address nobody has (RFC 7042's
+# documentation unicast address: flooded, then dropped by every PC's network card), of an
+# ethertype no stack handles.
+NOBODY = "00:00:5e:00:53:00"
+PROBE_PAYLOAD = b"tspcr-lab trunk probe"
+MAX_OUTSIDE = 8  # VLANs outside the plan sent at most (the trunk's own extra ones first)
+LEARN_WAIT = 2.0  # seconds given to the switch to learn the probe's address
+
+
+def vlans_outside(plan: list[int], configured) -> list[int]:
+    """VLANs that are not the plan's, to send on the trunk: those the trunk is configured to carry
+    beyond the plan (they must not be), then one drawn anew among all the others (so that a trunk
+    carrying every VLAN is caught whatever is drawn, and nothing can be tuned to the draw)."""
+    extra = sorted(set(configured or ()) - set(plan) - {0})[:MAX_OUTSIDE - 1]
+    others = sorted(set(range(1, 4095)) - set(plan) - set(extra))
+    return extra + [random.SystemRandom().choice(others)]
+
+
+def learned_vlans(driver: OvsDriver, port: str, mac: str, until, wait: float) -> set[int]:
+    """The VLANs in which the switch learned ``mac`` on ``port`` (what it accepted from there),
+    read again until ``until(vlans)`` holds or ``wait`` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        vlans = {e.vlan for e in driver.mac_table() if e.mac == mac and e.port == port}
+        if until(vlans) or time.monotonic() >= deadline:
+            return vlans
+        time.sleep(0.1)
+
+
+@pytest.mark.competency("032", points=1)
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_trunk_drops_other_vlans(switch, hosts, expected, check, probe_port):
+    """Frames tagged with a VLAN outside the plan, sent from the grader's probe port on the trunk's
+    cable, are not accepted by the switch's trunk port; frames of a plan's VLAN are (the control).
+
+    032, not 031: test_trunk (031) reads the trunk's configuration; this one shows its effect as
+    an attacker plugged into the link would meet it (VLAN hopping, a rogue switch's VLANs): the
+    trunk is a barrier, the security side of the same work. Evidence of "accepted": the switch
+    learned the probe's fresh source address in that VLAN on its trunk port. Nothing learned in a
+    plan's VLAN either (every plan VLAN is tried, so a trunk missing one still has a control)
+    proves nothing: an error, never a pass. A trunk port that is not in the bridge (or not a trunk
+    at all, or shut down) carries no tagged frame, but there is then no trunk whose filtering
+    could be judged: the switch's configuration says so for certain, and it is the trainee's, so
+    a failure (as test_trunk's), not an error that grading again could never resolve."""
+    trunk = expected["trunk"]
+    name, plan = trunk["port"], sorted(trunk["vlans"])
+    driver = driver_of(hosts, switch, expected)
+    ports = driver.switchports()
+    check.that(name in ports, fr=f"{switch} {name} (trunk) n'est pas dans le pont {expected['bridge']} : "
+                                 f"aucun trunk dont le filtrage puisse être vérifié",
+               en=f"{switch} {name} (trunk) is not in bridge {expected['bridge']}: no trunk whose filtering "
+                  f"could be checked")
+    check.that(ports[name].mode == "trunk",
+               fr=f"{switch} {name} n'est pas un trunk ({ports[name].mode} {ports[name].access_vlan}) : il ne "
+                  f"transporte aucun VLAN étiqueté, aucun filtrage de trunk à vérifier",
+               en=f"{switch} {name} is not a trunk ({ports[name].mode} {ports[name].access_vlan}): it carries no "
+                  f"tagged VLAN, no trunk filtering to check")
+    check.that(not ports[name].shutdown, fr=f"{switch} {name} (trunk) est désactivé : il ne transporte rien, "
+                                            f"aucun filtrage de trunk à vérifier",
+               en=f"{switch} {name} (trunk) is shut down: it carries nothing, no trunk filtering to check")
+    outside = vlans_outside(plan, ports[name].allowed_vlans)
+    source = random_mac()
+    port = probe_port("trunk")
+    for vlan in outside + plan:  # the plan's last: once one is learned, the others were handled
+        port.send(Frame(dst=NOBODY, src=source, ethertype=PROBE_ETHERTYPE, vlan=vlan, payload=PROBE_PAYLOAD),
+                  count=2)
+    learned = learned_vlans(driver, name, source, lambda vlans: vlans & set(plan), LEARN_WAIT)
+    carried = sorted(learned & set(outside))
+    check.equal(carried, [], fr=f"VLAN hors du plan acceptés par le trunk {switch} {name} (trames étiquetées "
+                                f"envoyées : VLAN {show_vlans(outside)})",
+                en=f"VLANs outside the plan accepted by trunk {switch} {name} (tagged frames sent: VLAN "
+                   f"{show_vlans(outside)})")
+    if not learned & set(plan):
+        raise ProbeError(f"{switch}: no frame tagged with a VLAN of the plan ({show_vlans(plan)}) sent on the "
+                         f"trunk's cable was learned on {name} within {LEARN_WAIT:g} s: whether the trunk turns "
+                         f"other VLANs away cannot be told")

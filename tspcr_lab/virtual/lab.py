@@ -13,6 +13,11 @@ Layout of one running lab instance (``ip-plan`` for one trainee):
   boot.sh then mounts the host's overlay root (the lab's image, read-only, under the host's own
   files), its own /proc and /sys, and starts tini and the host's init (hostname, sysctls,
   ``ifup -a``, services, sshd);
+* per probe port of the lab file (``[[probe_ports]]``), a veth pair in the core namespace: one end
+  (``pb_NAME``) a port of its segment's bridge, the other (``pr_NAME``) the grader's, where checks
+  send and hear raw frames through an AF_PACKET socket (:meth:`VirtualLab.probe_socket`,
+  :mod:`tspcr_lab.probes.frames`). Neither end has an address nor makes one up (``addrgenmode
+  none``): the port says nothing on the segment unless a check sends. It goes with the namespace;
 * state (writable layers, snapshots, state.json) on a tmpfs at /run/tspcr-lab, which the hosts cannot
   see.
 
@@ -41,7 +46,7 @@ from pathlib import Path
 
 import psutil
 
-from ..errors import HostUnreachable, UserError
+from ..errors import HostUnreachable, ProbeError, UserError
 from ..labfile import Lab
 from . import image, netns, rootfs
 from .netns import VirtualLabError
@@ -49,6 +54,7 @@ from .netns import VirtualLabError
 STATE_ROOT = Path(os.environ.get("TSPCR_STATE_DIR", "/run/tspcr-lab"))
 READY_TIMEOUT = 40.0  # a host whose services hang is given up after 20 s each, see host-init
 INSTANCE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+ETH_P_ALL = 0x0003  # every frame, for an AF_PACKET socket
 ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -232,6 +238,13 @@ class VirtualLab:
         for switch in self.lab.switches:
             netns.ip("-n", self.core, "link", "add", switch, "type", "bridge")
             netns.ip("-n", self.core, "link", "set", switch, "up")
+        for probe in self.lab.probe_ports:
+            grader_end, bridge_end = probe_port_ifaces(probe.name)
+            netns.ip("-n", self.core, "link", "add", grader_end, "type", "veth", "peer", "name", bridge_end)
+            for end in (grader_end, bridge_end):
+                netns.ip("-n", self.core, "link", "set", end, "addrgenmode", "none")
+            netns.ip("-n", self.core, "link", "set", bridge_end, "master", probe.switch, "up")
+            netns.ip("-n", self.core, "link", "set", grader_end, "up")
 
     def _plug(self, host: HostState) -> None:
         """The host's cables (lab links and mgmt0), created in the core namespace with their host
@@ -345,6 +358,21 @@ class VirtualLab:
     def mgmt_socket(self) -> socket.socket:
         """A new TCP socket on the lab's management network (it lives in the core namespace)."""
         return netns.socket_in(self.core)
+
+    def probe_socket(self, name: str) -> socket.socket:
+        """A raw AF_PACKET socket bound to the grader's end of probe port ``name`` (every frame of
+        its segment; it lives in the core namespace). ProbeError when the port is not there."""
+        grader_end, _ = probe_port_ifaces(name)
+        if netns.ip("-n", self.core, "link", "show", "dev", grader_end, check=False).returncode != 0:
+            raise ProbeError(f"lab {self.instance} has no probe port {name} (brought up before its lab file "
+                             f"declared it, or not up: tspcr-lab down then up again)")
+        sock = netns.socket_in(self.core, socket.AF_PACKET, socket.SOCK_RAW)
+        try:
+            sock.bind((grader_end, ETH_P_ALL))
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
     def _wait_ready(self, state: InstanceState, names: list[str], timeout: float = READY_TIMEOUT) -> None:
         """Wait until every named host's init has finished (it writes /run/tspcr-lab/booted in the
@@ -469,6 +497,12 @@ class VirtualLab:
             }
         return {"instance": state.instance, "lab": state.lab, "trainee": state.trainee, "owner": state.owner,
                 "seed": state.seed, "created": state.created, "stale": self.is_stale(state), "hosts": hosts}
+
+
+def probe_port_ifaces(name: str) -> tuple[str, str]:
+    """(grader's end, bridge's end) of a probe port in the core namespace: an underscore, which no
+    host's cable name holds, and at most 13 characters (a probe name has at most 10)."""
+    return f"pr_{name}", f"pb_{name}"
 
 
 def load_instance_state(instance: str, lab_id: str | None = None) -> InstanceState:
