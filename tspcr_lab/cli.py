@@ -175,10 +175,14 @@ def _up_station(lab, inventory: str, seed: int | None, trainee: str | None) -> N
     seed = new_seed() if seed is None else seed
     target = inventory_target(lab, inventory, seed, trainee or "")
     t0 = time.monotonic()
-    _provision([(target, generate(lab, seed))], lab.deploy_file)
-    out.print(f"lab {lab.id} is set up on {len(target.provision_hosts)} real hosts "
-              f"({', '.join(target.provision_hosts)}), seed {seed} (grade it with --inventory {inventory} "
+    result = _provision([(target, generate(lab, seed))], lab.deploy_file)
+    hosts = [name for name, (pyinfra_name, _) in target.provision_hosts.items() if pyinfra_name not in result.skipped]
+    out.print(f"lab {lab.id} is set up on {len(hosts)} real hosts "
+              f"({', '.join(hosts)}), seed {seed} (grade it with --inventory {inventory} "
               f"--seed {seed}); provisioned in {time.monotonic() - t0:.2f} s")
+    if result.skipped:
+        out.print(f"network devices skipped by pyinfra: {', '.join(result.skipped)} (their starting state: "
+                  f"tspcr-lab baseline {lab.id} --inventory {inventory} --seed {seed})")
 
 
 def _class(class_file: str):
@@ -211,10 +215,10 @@ def _up_class(lab, class_file: str, seed: int | None, inventory: str | None) -> 
               f"built in {t1 - t0:.2f} s, provisioned in {t2 - t1:.2f} s")
 
 
-def _provision(targets, deploy_file: Path) -> None:
+def _provision(targets, deploy_file: Path):
     from .provision import apply_to_targets
 
-    apply_to_targets(targets, deploy_file, processes=PROVISION_PROCESSES)
+    return apply_to_targets(targets, deploy_file, processes=PROVISION_PROCESSES)
 
 
 @cli.command()
@@ -663,6 +667,74 @@ def selftest(lab_name: str, seed: int, copies: int, only: tuple[str, ...], as_js
     else:
         out.print(Text(summary, style="red" if bad else "green"))
     sys.exit(ExitStatus.CHECKS_FAILED if bad else ExitStatus.OK)
+
+
+@cli.command()
+@click.argument("lab_name", metavar="LAB")
+@click.option("--inventory", type=click.Path(dir_okay=False), required=True,
+              help="The real lab's inventory, which declares its network devices (device_type...).")
+@click.option("--seed", type=int, required=True, help="The trainee's seed (fills the baselines' placeholders).")
+@click.option("--station", help="The trainee's station: a group of the inventory (as in a class).")
+@click.option("--host", "only", multiple=True, help="Only this device (repeatable; default: every device with a baseline).")
+@click.option("--reset", is_flag=True, help="Bring each device back to exactly its baseline (removes what differs), "
+              "e.g. between two candidates; without it, push the baseline (add what is missing).")
+@click.option("--save", is_flag=True, help="Then save the configuration (write memory).")
+@click.option("--dry-run", is_flag=True, help="Only say what would change: read the devices, change nothing.")
+def baseline(lab_name: str, inventory: str, seed: int, station: str | None, only: tuple[str, ...], reset: bool,
+             save: bool, dry_run: bool) -> None:
+    """Push LAB's baseline configurations (labs/LAB/baseline/HOST.cfg) to its network devices with
+    netmiko, or --reset them to it; print what changed on each device. Exit code 3 when a device
+    could not be reached (the others are done)."""
+    from .devices import baseline as baselines
+    from .devices.declared import declared_devices, open_device
+    from .errors import CommandTimeout, HostUnreachable
+    from .params import generate
+    from .targets import inventory_target
+
+    lab = _lab(lab_name)
+    target = inventory_target(lab, inventory, seed, "", station)
+    devices = declared_devices(target)
+    with_baseline = baselines.baseline_hosts(lab)
+    if not with_baseline:
+        raise UserError(f"lab {lab.id} has no baseline ({baselines.baseline_file(lab, 'HOST').relative_to(lab.path)})")
+    for name in only:
+        if name not in lab.hosts:
+            raise UserError(f"--host {name}: lab {lab.id} has no host {name} (hosts: {', '.join(lab.hosts)})")
+        if name not in with_baseline:
+            raise UserError(f"--host {name}: no baseline for it ({baselines.baseline_file(lab, name)})")
+        if name not in devices:
+            raise UserError(f"--host {name}: not a network device in {inventory} (no device_type)")
+    hosts = [name for name in with_baseline if name in devices and (not only or name in only)]
+    if not hosts:
+        raise UserError(f"{inventory}: none of the hosts with a baseline ({', '.join(with_baseline)}) "
+                        f"is a network device (device_type)")
+    lab_params = generate(lab, seed)
+    values = {"params": lab_params.params, "expected": lab_params.expected}
+    texts = {name: baselines.load_baseline(lab, name, values) for name in hosts}  # bad files said first
+    action = baselines.reset if reset else baselines.push
+    unreachable = []
+    for name in hosts:
+        spec = devices[name]
+        secrets = tuple(s for s in (spec.password.read(), spec.secret.read() if spec.secret else "") if s)
+        try:
+            outcome = action(lambda n=name: open_device(target, n), texts[name], save=save, dry_run=dry_run,
+                             secrets=secrets)
+        except (HostUnreachable, CommandTimeout) as exc:  # also a refused login; the other devices are done
+            _error(str(exc))
+            unreachable.append(name)
+            continue
+        verb = ("would " if dry_run else "") + ("reset" if reset else "push")
+        if not outcome.steps:
+            state = "already matches its baseline" if reset else "already holds its baseline"
+            out.print(f"{name}: {state}" + (", saved" if outcome.saved else "") + f" ({outcome.seconds:.2f} s)")
+            continue
+        out.print(f"{name}: {verb}: {outcome.removed} lines removed, {outcome.added} added"
+                  + (", saved" if outcome.saved else "") + f" ({outcome.seconds:.2f} s)")
+        for line in baselines.shown(outcome.steps):
+            out.print(Text("  " + line))
+    if unreachable:
+        _error(f"not reached: {', '.join(unreachable)}")
+        sys.exit(ExitStatus.INCOMPLETE)
 
 
 @cli.command()

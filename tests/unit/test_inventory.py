@@ -115,3 +115,93 @@ def test_a_trainee_station_maps_lab_hosts_to_its_group(tmp_path):
         inventory_target(lab, path, 11, "", "station03")
     with pytest.raises(UserError, match="no group 'station09'"):
         inventory_target(lab, path, 11, "", "station09")
+
+
+# --- network devices ---------------------------------------------------------------------------
+
+DEVICE = '{"device_type": "cisco_ios", "device_driver": "frr", "device_hostname": "192.0.2.1", "device_user": "admin"'
+
+
+def test_a_network_device_with_its_password_in_a_variable(tmp_path, monkeypatch):
+    path = write(tmp_path, f'routers = [("r1", {DEVICE}, "device_password_env": "R1_PASSWORD", "device_port": 2222}})]\n'
+                           'pcs = ["pc1"]\n')
+    inventory = load_inventory(path)
+    spec = inventory.devices["r1"]
+    assert list(inventory.devices) == ["r1"]
+    assert (spec.device_type, spec.driver, spec.hostname, spec.port, spec.user) == ("cisco_ios", "frr", "192.0.2.1", 2222, "admin")
+    assert spec.secret is None
+    monkeypatch.delenv("R1_PASSWORD", raising=False)
+    with pytest.raises(UserError, match="the environment variable R1_PASSWORD is not set"):
+        spec.password.read()
+    monkeypatch.setenv("R1_PASSWORD", "s3cret")
+    assert spec.password.read() == "s3cret"
+
+
+def test_a_password_file_outside_the_project_readable_by_its_owner_only(tmp_path):
+    secret = tmp_path / "keys" / "r1.enable"
+    secret.parent.mkdir()
+    secret.write_text("en4ble\nignored\n")
+    secret.chmod(0o600)
+    path = write(tmp_path, f'routers = [("r1", {DEVICE}, "device_password_env": "P", "device_secret_file": "keys/r1.enable"}})]\n')
+    spec = load_inventory(path).devices["r1"]
+    assert spec.secret.where == str(secret) and spec.secret.read() == "en4ble"  # relative to the inventory
+    secret.chmod(0o640)
+    with pytest.raises(UserError, match=r"readable by others than its owner \(mode 0640\): chmod 600"):
+        spec.secret.read()
+
+
+def test_a_password_file_inside_the_checkout_is_refused(tmp_path):
+    from tspcr_lab.labfile import project_root
+
+    inside = project_root() / "inventory" / "r1.password"
+    path = write(tmp_path, f'routers = [("r1", {DEVICE}, "device_password_file": "{inside}"}})]\n')
+    assert "is inside the project checkout" in failure(path) and "outside the repository" in failure(path)
+
+
+@pytest.mark.parametrize("data, expected", [
+    ('"device_password": "cisco"', "device_password would keep a password in the inventory: give device_password_env"),
+    ('"device_secret": "x", "device_password_env": "P"', "device_secret would keep a password in the inventory"),
+    ('"device_pasword_env": "P"', "unknown key device_pasword_env (did you mean device_password_env?)"),
+    ('"device_password_env": "P", "device_password_file": "/etc/x"', "give device_password_env or device_password_file, not both"),
+    ('"device_user_name": "x"', "did you mean device_user?"),
+])
+def test_device_keys_are_checked(tmp_path, data, expected):
+    path = write(tmp_path, f'routers = [("r1", {DEVICE}, {data}}})]\n')
+    assert expected in failure(path)
+
+
+@pytest.mark.parametrize("data, expected", [
+    ('{"device_type": "juniper_junos", "device_user": "a", "device_password_env": "P"}',
+     "device_type 'juniper_junos' is not supported (supported: cisco_ios, cisco_xe)"),
+    ('{"device_type": "cisco_xe", "device_driver": "frr", "device_user": "a", "device_password_env": "P"}',
+     "device_type 'cisco_xe' does not go with device_driver 'frr'"),
+    ('{"device_type": "cisco_ios", "device_driver": "vyos", "device_user": "a", "device_password_env": "P"}',
+     "device_driver 'vyos' is not one of ios, frr"),
+    ('{"device_type": "cisco_ios", "device_password_env": "P"}', "a network device needs device_user"),
+    ('{"device_type": "cisco_ios", "device_user": "a"}', "needs device_password_env (an environment variable's name)"),
+    ('{"device_type": "cisco_ios", "device_user": "a", "device_password_env": "P", "device_port": "22"}',
+     "device_port must be a TCP port number"),
+    ('{"device_hostname": "192.0.2.1"}', "device_hostname needs device_type"),
+    ('{"ssh_hostnme": "192.0.2.1"}', "unknown key ssh_hostnme (did you mean ssh_hostname?)"),
+])
+def test_device_declarations_are_checked(tmp_path, data, expected):
+    path = write(tmp_path, f'routers = [("r1", {data})]\n')
+    assert expected in failure(path)
+
+
+def test_provisioning_skips_network_devices(tmp_path, monkeypatch):
+    from tspcr_lab import provision
+    from tspcr_lab.labfile import load_lab
+    from tspcr_lab.params import generate
+    from tspcr_lab.targets import inventory_target
+
+    path = write(tmp_path, f'pcs = ["pc1", "pc2", "srv1"]\nrouters = [("r1", {DEVICE}, "device_password_env": "P"}})]\n')
+    lab = load_lab("ip-plan")
+    target = inventory_target(lab, path, 7, "")
+    seen = []
+    monkeypatch.setattr(provision, "run_deploy_batches",
+                        lambda deploy, batches, processes: seen.extend(batches) or provision.ProvisionResult(str(deploy), [], {}, [], 0))
+    result = provision.apply_to_targets([(target, generate(lab, 7))], lab.deploy_file)
+    assert [name for batch in seen for name, _ in batch] == ["pc1", "pc2", "srv1"]
+    assert result.skipped == ["r1"]
+    assert target.endpoints["r1"].address == "192.0.2.1"  # where its CLI answers

@@ -9,6 +9,10 @@ host, from what pyinfra keeps of it: the first operation whose commands failed o
 name, ``state.get_op_meta(hash).names``, and the output of its commands,
 ``state.ops[host][hash].operation_meta``), else what pyinfra logged for the host (a fact that
 could not be loaded, a timeout).
+
+Network devices of an inventory (hosts with ``device_type``: IOS, FRR, managed by their CLI) have
+no Linux shell for pyinfra: :func:`apply_to_targets` skips them (``ProvisionResult.skipped``);
+their starting state is a baseline configuration (:mod:`tspcr_lab.devices.baseline`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class ProvisionResult:
     operations: int
     # failed host -> what failed there, on one line: 'operation "Create user alice" failed: useradd: ...'
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    skipped: list[str] = dataclasses.field(default_factory=list)  # network devices: not pyinfra's
 
     @property
     def ok(self) -> bool:
@@ -193,15 +198,26 @@ def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> Provisio
     """Apply a deploy in one run to every target's hosts ((Target, LabParams) pairs), each host
     with its own trainee's parameters in its data (``lab_params``, ``lab_expected``, ``lab_role``);
     a host not reached or an operation that failed is a ProvisionError, one line per problem
-    (which operation failed on which host, and the last lines of its error output)."""
-    batches = []
+    (which operation failed on which host, and the last lines of its error output). Network
+    devices are skipped (their inventory names are in ``skipped``)."""
+    from ..inventory import is_device
+
+    batches, skipped = [], []
     for target, lab_params in targets:
-        batches.append([
-            (pyinfra_name, {**data, "lab_params": lab_params.params, "lab_expected": lab_params.expected,
-                            "lab_role": target.lab.hosts[name].role})
-            for name, (pyinfra_name, data) in target.provision_hosts.items()
-        ])
+        batch = []
+        for name, (pyinfra_name, data) in target.provision_hosts.items():
+            if is_device(data):
+                skipped.append(pyinfra_name)
+                continue
+            batch.append((pyinfra_name, {**data, "lab_params": lab_params.params,
+                                         "lab_expected": lab_params.expected,
+                                         "lab_role": target.lab.hosts[name].role}))
+        if batch:
+            batches.append(batch)
+    if not batches:
+        return ProvisionResult(str(deploy_file), [], {}, [], 0, skipped=skipped)
     result = run_deploy_batches(deploy_file, batches, processes=processes)
+    result.skipped = skipped
     message = failure_message(deploy_file.name, result)
     if message:
         raise ProvisionError(message)
