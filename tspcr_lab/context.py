@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Iterator
 
+from .devices.sessions import DeviceSessions
 from .errors import UserError
 from .host import Host
 from .labfile import Lab, load_lab
@@ -47,6 +48,7 @@ class LabContext:
     target: Target
     params: LabParams
     hosts: HostSet
+    devices: DeviceSessions = dataclasses.field(default_factory=lambda: DeviceSessions({}))
 
     @property
     def trainee(self) -> str:
@@ -59,5 +61,5 @@ def open_context(lab_name: str, *, instance: str | None = None, inventory: str |
     target = resolve_target(lab, instance=instance, inventory=inventory, station=station, seed=seed,
                             trainee=trainee)
     params = generate(lab, target.seed if target.seed is not None else 0)
-    return LabContext(lab, target, params, HostSet(target.hosts()))
+    return LabContext(lab, target, params, HostSet(target.hosts()), DeviceSessions(target.endpoints))
 

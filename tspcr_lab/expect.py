@@ -10,10 +10,13 @@ report shows the one asked for. Helpers hide their own frames from tracebacks.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import time
+from typing import Any, Callable, Iterable, TypeVar
 
 from .errors import CheckFailed
 from .i18n import LANGS, t
+
+T = TypeVar("T")
 
 
 def show(value: Any, lang: str) -> str:
@@ -51,6 +54,20 @@ class Check:
         if expected not in found:
             raise CheckFailed(_expected_found({"fr": fr, "en": en}, expected, found),
                               public=_found({"fr": fr, "en": en}, found))
+
+
+def eventually(read: Callable[[], T], done: Callable[[T], bool], *, budget: float, interval: float = 0.5) -> T:
+    """``read()`` again until ``done(value)`` or ``budget`` seconds have passed; the last value.
+
+    For a state that converges (OSPF adjacencies, routes after a reboot): a check waits within a
+    named budget, then judges what it found, instead of failing on a first look taken too early.
+    A correct state is seen at once and costs one read."""
+    deadline = time.monotonic() + budget
+    while True:
+        value = read()
+        if done(value) or time.monotonic() + interval > deadline:
+            return value
+        time.sleep(interval)
 
 
 def _expected_found(what: dict[str, str], expected: Any, found: Any) -> dict[str, str]:

@@ -7,8 +7,9 @@ marker and receives fixtures::
     def test_address(hosts, expected, check): ...
 
 Fixtures: ``lab`` (the lab file), ``params`` (what the trainee was given), ``expected`` (what the
-checks expect), ``hosts`` (a handle per host, ``hosts.pc1.run(...)``), ``check`` (expectations
-with messages in the trainee's language), ``lab_context`` (all of it).
+checks expect), ``hosts`` (a handle per host, ``hosts.pc1.run(...)``), ``devices`` (CLI sessions
+with network devices, ``devices.login("r1", ...)``), ``check`` (expectations with messages in the
+trainee's language), ``lab_context`` (all of it).
 
 Outcomes (:func:`classify`): *passed*; *failed* (the trainee's work is wrong: a ``CheckFailed``,
 raised through the check API or by a probe that found the work unreadable, or a plain ``assert``
@@ -86,6 +87,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for context in config.stash.get(CONTEXTS, {}).values():
         if not isinstance(context, BaseException):
             context.hosts.close()
+            context.devices.close()
 
 
 def lab_id_for(config: pytest.Config, path: Path) -> str:
@@ -230,6 +232,13 @@ def hosts(lab_context):
     return lab_context.hosts
 
 
+@pytest.fixture(scope="module")
+def devices(lab_context):
+    """CLI sessions with the lab's network devices: ``devices.login("r1", user, password,
+    driver=FrrDriver)`` (see :mod:`tspcr_lab.devices.sessions`)."""
+    return lab_context.devices
+
+
 @pytest.fixture
 def check(request: pytest.FixtureRequest) -> Check:
     return Check(request.config.getoption("tspcr_lang"))
@@ -285,14 +294,18 @@ def _tspcr_check_limits(request: pytest.FixtureRequest):
 
     for host in context.hosts.values():
         host.deadline, host.recorder = deadline, record
+    context.devices.recorder = record
     try:
         yield
     finally:
         reconnect = request.config.getoption("tspcr_reconnect")
+        context.devices.recorder = None
         for host in context.hosts.values():
             host.deadline, host.recorder = None, None
             if reconnect:
                 host.close()
+        if reconnect:
+            context.devices.close()
 
 
 def _marker_values(item: pytest.Item) -> tuple[str, float, bool] | None:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from .devices.sessions import Endpoint
 from .errors import UserError
 from .host import Host
 from .inventory import load_inventory
@@ -30,6 +31,8 @@ class Target:
     trainee: str
     transports: dict[str, Callable[[], Transport]]
     provision_hosts: dict[str, tuple[str, dict[str, Any]]]  # lab host -> (pyinfra inventory name, data)
+    # lab host -> where its management (SSH, a device's CLI) answers for the grader
+    endpoints: dict[str, Endpoint] = dataclasses.field(default_factory=dict)
 
     def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
         return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
@@ -46,7 +49,9 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
         raise UserError(f"instance {vlab.instance} runs lab {state.lab}, not {lab.id}")
     transports = {name: _console_factory(vlab, name, hs.mgmt) for name, hs in state.hosts.items()}
     provision = {name: (f"@tspcr/{vlab.instance}/{name}", {}) for name in state.hosts}
-    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision)
+    # a device's CLI over SSH on the management network, opened from the core namespace
+    endpoints = {name: Endpoint(name, hs.mgmt, 22, vlab.mgmt_socket) for name, hs in state.hosts.items()}
+    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints)
 
 
 def station_hosts(lab: Lab, inventory, station: str | None) -> dict[str, str]:
@@ -87,7 +92,12 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
             password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
         )
     provision = {name: (names[name], dict(inventory.hosts[names[name]])) for name in lab.hosts}
-    return Target(lab, "inventory", str(path), seed, trainee, transports, provision)
+    endpoints = {}
+    for name in lab.hosts:
+        data = inventory.hosts[names[name]]
+        endpoints[name] = Endpoint(name, str(data.get("device_hostname", data.get("ssh_hostname", name))),
+                                   int(data.get("device_port", data.get("ssh_port", 22))))
+    return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints)
 
 
 def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:

@@ -311,14 +311,14 @@ def test_terminal_summary_shows_titles(monkeypatch):
     assert "Adresse IPv4 de eth0 — pc2" in text and "test_address[pc2]" not in text and "test_old" in text
 
 
-# -- the six labs ----------------------------------------------------------------------------------
+# -- the labs ------------------------------------------------------------------------------------
 
 def test_every_check_of_every_lab_has_a_french_and_an_english_title(monkeypatch):
     monkeypatch.delenv("TSPCR_HOME", raising=False)
     from tspcr_lab.coverage import lab_checks
 
     found = lab_checks()  # collecting also verifies the titles fit the checks (else: UserError)
-    assert sorted(found) == available_labs() and len(found) == 7
+    assert sorted(found) == available_labs() and len(found) == 8
     for lab_id, items in found.items():
         titles = load_lab(lab_id).titles
         names = {item.name for item in items}

@@ -5,15 +5,17 @@
 """
 
 from .base import Driver, HostDriver, NotSupported, ParseError, cli_error, json_value, textfsm_rows
-from .connection import Connection, LoginFailed, NetmikoConnection
+from .connection import Connection, LoginFailed, NetmikoConnection, VtyshConnection
 from .frr import FrrDriver
 from .ios import IosDriver
 from .linux import LinuxDriver
+from .sessions import DeviceSessions, Endpoint
 from .model import (
     Facts,
     Interface,
     Interfaces,
     MacEntry,
+    OspfInterface,
     OspfNeighbor,
     Route,
     Switchport,
@@ -28,8 +30,8 @@ from .model import (
 )
 
 __all__ = [
-    "Connection", "Driver", "Facts", "FrrDriver", "HostDriver", "Interface", "Interfaces", "IosDriver", "LinuxDriver",
-    "LoginFailed", "MacEntry", "NetmikoConnection", "NotSupported", "OspfNeighbor", "ParseError", "Route", "Switchport", "Vlan", "best_route",
+    "Connection", "DeviceSessions", "Driver", "Endpoint", "Facts", "FrrDriver", "HostDriver", "Interface", "Interfaces", "IosDriver", "LinuxDriver",
+    "LoginFailed", "MacEntry", "NetmikoConnection", "NotSupported", "OspfInterface", "OspfNeighbor", "ParseError", "Route", "Switchport", "Vlan", "best_route",
     "canonical_interface", "cli_error", "json_value", "normalize_address", "normalize_mac", "normalize_prefix",
-    "same_interface", "textfsm_rows", "vlan_set",
+    "same_interface", "textfsm_rows", "vlan_set", "VtyshConnection",
 ]

@@ -29,7 +29,7 @@ import re
 from typing import Any, Iterator
 
 from ..errors import ProbeError
-from .model import Facts, Interface, Interfaces, MacEntry, OspfNeighbor, Route, Switchport, Vlan
+from .model import Facts, Interface, Interfaces, MacEntry, OspfInterface, OspfNeighbor, Route, Switchport, Vlan
 
 __all__ = ["Driver", "HostDriver", "NotSupported", "ParseError", "cli_error", "json_value", "textfsm_rows"]
 
@@ -146,6 +146,14 @@ class Driver(abc.ABC):
     def ospf_neighbors(self) -> list[OspfNeighbor]:
         """The OSPF neighbours (one entry per adjacency: a router may be a neighbour on two links)."""
         raise self.unsupported("ospf_neighbors")
+
+    def ospf_router_id(self) -> str | None:
+        """The OSPF router id in use, None when OSPF is not configured."""
+        raise self.unsupported("ospf_router_id")
+
+    def ospf_interfaces(self) -> dict[str, OspfInterface]:
+        """The interfaces OSPF runs on, by name ({} when OSPF is not configured)."""
+        raise self.unsupported("ospf_interfaces")
 
     def running_config(self) -> str:
         """The running configuration, as text."""

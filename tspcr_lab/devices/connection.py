@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import abc
 import socket
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import CommandTimeout, HostUnreachable, hide
 from ..transport.base import timeout_message
 from .base import one_line
 
-__all__ = ["Connection", "LoginFailed", "NetmikoConnection"]
+__all__ = ["Connection", "LoginFailed", "NetmikoConnection", "VtyshConnection"]
 
 
 class LoginFailed(HostUnreachable):
@@ -41,11 +41,22 @@ class Connection(abc.ABC):
         """End the session."""
 
 
-def _nodelay_socket(host: str, port: int, timeout: float) -> socket.socket:
+def _nodelay_socket(host: str, port: int, timeout: float,
+                    sock_factory: Callable[[], socket.socket] | None = None) -> socket.socket:
     """A TCP connection with TCP_NODELAY. Paramiko does not set it: with Nagle's algorithm and the
     peer's delayed acknowledgements, every small write of an interactive session (each command
-    netmiko types) waits ~40 ms for the previous one to be acknowledged."""
-    sock = socket.create_connection((host, port), timeout=timeout)
+    netmiko types) waits ~40 ms for the previous one to be acknowledged. ``sock_factory`` makes
+    the (unconnected) socket: the virtual lab's opens it in the lab's management namespace."""
+    if sock_factory is None:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    else:
+        sock = sock_factory()
+        try:
+            sock.settimeout(timeout)
+            sock.connect((host, port))
+        except OSError:
+            sock.close()
+            raise
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
@@ -64,11 +75,13 @@ class NetmikoConnection(Connection):
 
     ``secret`` is the enable secret: when given, the session enters privileged mode (``enable``)
     right after login. ``read_timeout`` bounds each command; ``extra`` goes to ConnectHandler as
-    is. The TCP connection is opened here with TCP_NODELAY and handed to paramiko (``sock``)."""
+    is. The TCP connection is opened here with TCP_NODELAY and handed to paramiko (``sock``);
+    ``sock_factory`` makes its socket (see :func:`_nodelay_socket`)."""
 
     def __init__(self, host: str, username: str, password: str, *, secret: str = "", port: int = 22,
                  device_type: str = "cisco_ios", name: str | None = None, conn_timeout: float = 10.0,
-                 read_timeout: float = 30.0, **extra: Any):
+                 read_timeout: float = 30.0, sock_factory: Callable[[], socket.socket] | None = None,
+                 **extra: Any):
         from netmiko import ConnectHandler  # imported here: netmiko takes ~0.5 s to load
         from netmiko.exceptions import NetmikoAuthenticationException
 
@@ -79,7 +92,7 @@ class NetmikoConnection(Connection):
         self._secrets = tuple(s for s in (password, secret) if s)
         where = f"{host}:{port}"
         try:
-            sock = _nodelay_socket(host, port, conn_timeout)
+            sock = _nodelay_socket(host, port, conn_timeout, sock_factory)
         except OSError as exc:
             raise HostUnreachable(self._clean(f"{self.name}: cannot connect to {where}: {exc.strerror or exc}")) from None
         try:
@@ -129,6 +142,11 @@ class NetmikoConnection(Connection):
         return self._call("send_config_set", list(lines))
 
     @property
+    def broken(self) -> bool:
+        """Whether the session failed (a timeout, a closed channel): it is not used again."""
+        return self._broken or self._conn is None
+
+    @property
     def nodelay(self) -> bool:
         """Whether the session's TCP socket has TCP_NODELAY (it has, unless ``extra`` replaced it)."""
         transport = self._conn.remote_conn_pre.get_transport() if self._conn and self._conn.remote_conn_pre else None
@@ -141,3 +159,27 @@ class NetmikoConnection(Connection):
                 self._conn.paramiko_cleanup()
             self._conn.disconnect()
             self._conn = None
+
+
+class VtyshConnection(Connection):
+    """FRR's CLI through the router's own shell (a tspcr-lab :class:`~tspcr_lab.host.Host`, as its
+    root): ``vtysh -c COMMAND``. What a grader uses when it must read a router it cannot log in
+    to over SSH (the trainee changed the admin password to something else than the plan's): the
+    same commands, the same answers (vtysh's stderr, where it says ``ospfd is not running``, is
+    part of the output as on a terminal)."""
+
+    def __init__(self, host):
+        self.host = host
+        self.name = host.name
+
+    def _vtysh(self, *commands: str) -> str:
+        result = self.host.run("vtysh " + " ".join(["-c %s"] * len(commands)), *commands)
+        if result.rc not in (0, 1) or (result.rc == 1 and not (result.stdout or result.stderr)):
+            raise HostUnreachable(f"{self.name}: vtysh failed (exit {result.rc}): {one_line(result.stderr or result.stdout)}")
+        return result.stdout + result.stderr
+
+    def send_command(self, command: str) -> str:
+        return self._vtysh(command)
+
+    def send_config_set(self, lines: Sequence[str]) -> str:
+        return self._vtysh("configure terminal", *lines, "end")

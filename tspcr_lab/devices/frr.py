@@ -11,6 +11,8 @@ facts               show version (text: ``FRRouting 8.4.4 (r1) on Linux(...).``)
 interfaces          show interface json (``addresses``: every IPv4 address)
 routes              show ip route json (the selected route of each prefix)
 ospf_neighbors      show ip ospf neighbor json
+ospf_router_id      show ip ospf json (``routerId``)
+ospf_interfaces     show ip ospf interface json (passive: ``timerPassiveIface``)
 running_config      show running-config (text)
 vlans               NotSupported (a router), as switchports and mac_table
 ==================  =========================================================================
@@ -41,7 +43,8 @@ from typing import Any
 
 from .base import json_value
 from .ios import IosDriver
-from .model import Facts, Interface, Interfaces, MacEntry, OspfNeighbor, Route, Switchport, Vlan, normalize_mac, normalize_prefix
+from .model import (Facts, Interface, Interfaces, MacEntry, OspfInterface, OspfNeighbor, Route, Switchport, Vlan,
+                    normalize_mac, normalize_prefix)
 
 __all__ = ["FrrDriver"]
 
@@ -49,6 +52,8 @@ _VERSION = re.compile(r"FRRouting (?P<version>\S+) \((?P<hostname>[^()\s]+)\)(?:
 _DAEMON_DOWN = re.compile(r"\w+ is not running")
 # FRR's roles of an OSPF neighbour (the part after "/" of its state) -> the model's
 _ROLES = {"DR": "DR", "Backup": "BDR", "DROther": "DROTHER", "-": None}
+_NETWORK_TYPES = {"BROADCAST": "broadcast", "POINTOPOINT": "point-to-point", "NBMA": "nbma",
+                  "POINTOMULTIPOINT": "point-to-multipoint", "VIRTUALLINK": "virtual-link", "LOOPBACK": "loopback"}
 
 
 def _status(value: Any) -> bool:
@@ -67,6 +72,8 @@ class FrrDriver(IosDriver):
     INTERFACES = "show interface json"
     ROUTES = "show ip route json"
     OSPF_NEIGHBORS = "show ip ospf neighbor json"
+    OSPF = "show ip ospf json"
+    OSPF_INTERFACES = "show ip ospf interface json"
 
     def refused(self, command: str, output: str) -> None:
         super().refused(command, output)
@@ -159,6 +166,42 @@ class FrrDriver(IosDriver):
                         role=_ROLES[role],
                     ))
         return neighbors
+
+    def ospf_router_id(self) -> str | None:
+        # without "router ospf", vtysh answers "{}" on a pipe and nothing at all on a terminal
+        output = self.show(self.OSPF)
+        if not output.strip():
+            return None
+        with self.parsing(self.OSPF):
+            try:
+                data = json_value(output, dict)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON ({exc})") from None
+            if "routerId" not in data:
+                return None  # {}: ospfd runs, no "router ospf"
+            return str(ipaddress.IPv4Address(data["routerId"]))
+
+    def ospf_interfaces(self) -> dict[str, OspfInterface]:
+        data = self.json(self.OSPF_INTERFACES)
+        interfaces = {}
+        with self.parsing(self.OSPF_INTERFACES):
+            items = data.get("interfaces", {})
+            if not isinstance(items, dict):
+                raise ValueError("interfaces: expected an object")
+            for name, item in items.items():
+                if not isinstance(item, dict):
+                    raise ValueError(f"{name}: expected an object")
+                if not item.get("ospfEnabled", False):
+                    continue  # listed, OSPF not running on it
+                interfaces[name] = OspfInterface(
+                    name=name,
+                    area=str(ipaddress.IPv4Address(item["area"].split()[0])),
+                    cost=int(item["cost"]),
+                    passive=bool(item.get("timerPassiveIface", False)),
+                    network_type=_NETWORK_TYPES.get(item["networkType"], str(item["networkType"]).lower()),
+                    address=str(ipaddress.IPv4Address(item["ipAddress"])) if item.get("ipAddress") else None,
+                )
+        return interfaces
 
     # --- what a router has not ------------------------------------------------------------------
 

@@ -110,6 +110,20 @@ class OspfNeighbor:
     role: str | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class OspfInterface:
+    """An interface on which OSPF runs. ``area``: dotted (``"0.0.0.0"``); ``passive``: OSPF
+    announces its network but sends no hello on it; ``network_type``: ``"broadcast"``,
+    ``"point-to-point"``..."""
+
+    name: str
+    area: str
+    cost: int
+    passive: bool
+    network_type: str
+    address: str | None = None
+
+
 # --- normalisation ------------------------------------------------------------------------------
 
 
