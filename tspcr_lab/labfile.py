@@ -429,6 +429,20 @@ FAULT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 PLACEHOLDER_RE = re.compile(r"\{\{\s*(params|expected)((?:\.[A-Za-z0-9_-]+)+)\s*(\|\s*quote\s*)?\}\}")
 
 
+def placeholder_value(values: dict[str, Any], match: re.Match) -> Any:
+    """The value a ``{{ params.x.y }}`` placeholder (a PLACEHOLDER_RE match) names in ``values``
+    (``{"params": ..., "expected": ...}``); KeyError when there is none."""
+    found: Any = values.get(match.group(1), {})
+    for key in match.group(2).strip(".").split("."):
+        if isinstance(found, list) and key.isdigit() and int(key) < len(found):
+            found = found[int(key)]
+        elif isinstance(found, dict) and key in found:
+            found = found[key]
+        else:
+            raise KeyError(f"{match.group(1)}{match.group(2)}")
+    return found
+
+
 @dataclasses.dataclass(frozen=True)
 class Case:
     """One case of a lab's self-test (``labs/<id>/faults.toml``): a *fault* (a trainee's mistake,
@@ -451,14 +465,10 @@ class Case:
         import shlex
 
         def value(match: re.Match) -> str:
-            found: Any = values[match.group(1)]
-            for key in match.group(2).strip(".").split("."):
-                if isinstance(found, list) and key.isdigit() and int(key) < len(found):
-                    found = found[int(key)]
-                elif isinstance(found, dict) and key in found:
-                    found = found[key]
-                else:
-                    raise UserError(f"{self.kind} {self.id}: no value {match.group(1)}{match.group(2)}")
+            try:
+                found = placeholder_value(values, match)
+            except KeyError:
+                raise UserError(f"{self.kind} {self.id}: no value {match.group(1)}{match.group(2)}") from None
             return shlex.quote(str(found)) if match.group(3) else str(found)
 
         return PLACEHOLDER_RE.sub(value, self.run[host])

@@ -4,7 +4,9 @@ Each router is read the way its administrator reads it: over SSH to its CLI (net
 ``cisco_ios``, FRR's vtysh) through the FRR driver (tspcr_lab.devices.frr), logged in as the admin
 account with the plan's password, else the factory one (the untouched lab), else, when the
 trainee set another password, through vtysh in the router's own console: reading the routers
-never depends on the password requirement, which its own check judges by logging in. What the
+never depends on the password requirement, which its own check judges by logging in. A check
+that finds something not working first makes sure every device it depends on is up (else it is
+an *error*: a dead router is never the trainee's failure). What the
 routers say is then judged by traffic where it can be: the PCs ping each other and the provider's
 "internet" address, traceroute shows the planned path, and a PC listens for OSPF packets on its
 LAN. OSPF is given a named budget to converge (CONVERGENCE) before a check judges it. Checks only
@@ -12,19 +14,21 @@ read: logins, show commands, pings, a traceroute, listening; nothing is configur
 """
 
 import threading
+import time
 
 import pytest
 
 from tspcr_lab.devices import FrrDriver
 from tspcr_lab.devices.connection import LoginFailed, VtyshConnection
-from tspcr_lab.errors import ProbeError
+from tspcr_lab.errors import InfraError, ProbeError
 from tspcr_lab.expect import eventually
 from tspcr_lab.probes import FileContent, Ping
 
 ROUTERS = ["r1", "r2", "r3"]
 PCS = ["pc1", "pc2", "pc3"]
 CONVERGENCE = 20.0  # seconds OSPF is given, once per grading, to converge (hello 1 s, dead 4 s, LSAs every 5 s)
-LISTEN = 1.6  # seconds a PC listens for OSPF packets on its LAN (the hello interval is 1 s)
+STEADY = 6.0  # seconds without any change after which OSPF is taken as settled (more than FRR's 5 s between LSAs)
+LISTEN = 1.3  # seconds a PC listens for OSPF packets on its LAN (the hello interval is 1 s)
 
 # Listen on IFACE for SECONDS: print the source address of every OSPF packet (IP protocol 89),
 # then "done". A raw socket reads a copy of what reaches the PC; nothing is sent.
@@ -65,6 +69,18 @@ def router(devices, hosts, expected):
     def get(name: str) -> FrrDriver:
         return devices.login_any(name, credentials, driver=FrrDriver, fallback=lambda: VtyshConnection(hosts[name]))
 
+    def warm(name: str) -> None:
+        try:
+            get(name)
+        except Exception:  # noqa: BLE001 - said again, in its own check, when that check logs in
+            pass
+
+    # the three logins (a key exchange each) at once, not one after the other
+    threads = [threading.Thread(target=warm, args=(name,)) for name in ROUTERS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return get
 
 
@@ -93,18 +109,32 @@ def adjacencies(driver, want: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def planned_prefixes(expected) -> set[str]:
-    """What every router's table must hold: the three LANs and a default route."""
-    return {p["network"] for p in expected["pcs"].values()} | {"0.0.0.0/0"}
+def planned_next_hops(expected, name: str) -> dict[str, str]:
+    """Prefix -> next hop, in router ``name``'s table once OSPF has converged to the plan: each
+    other LAN and the default route through the neighbour on the way that avoids the backup link
+    (r1 and r3 reach each other through r2); r1's default route goes to isp."""
+    via = {("r1", "r3"): "r2", ("r3", "r1"): "r2"}
+
+    def next_hop(towards: str) -> str:
+        peer = via.get((name, towards), towards)
+        segment = next(seg for iface, seg in expected["interfaces"][name].items()
+                       if expected["neighbors"][name].get(iface, {}).get("router") == peer)
+        return ip(expected["addresses"][peer][interface_on(expected, peer, segment)])
+
+    hops = {p["network"]: next_hop(p["router"]) for p in expected["pcs"].values() if p["router"] != name}
+    hops["0.0.0.0/0"] = ip(expected["isp"]["address"]) if name == "r1" else next_hop("r1")
+    return hops
 
 
 @pytest.fixture(scope="module")
 def ospf_settled(router, expected):
-    """``ospf_settled()``: wait, once per grading run, for OSPF to converge: until every router
-    that runs OSPF has all the adjacencies of the plan Full and a route to each LAN and a default
-    route, for at most CONVERGENCE seconds (routers just rebooted, or a change just made: FRR
-    originates its LSAs at most every 5 s). No router running OSPF: nothing to wait for. The
-    checks then judge what they read: a wrong configuration costs this wait once, not per check."""
+    """``ospf_settled()``: wait, once per grading run, for OSPF to settle: until every router that
+    runs OSPF has the adjacencies of the plan Full and routes each other LAN and the default route
+    through the planned next hop (planned_next_hops), or
+    until nothing has changed for STEADY seconds (a configuration that will not converge to the
+    plan: judge it as it is), for at most CONVERGENCE seconds (routers just rebooted, a change
+    just made). No router running OSPF: nothing to wait for. The checks then judge what they
+    read: a wrong configuration costs this wait once, not once per check."""
     done = []
 
     def settle() -> None:
@@ -112,17 +142,34 @@ def ospf_settled(router, expected):
             return
         done.append(True)
         want = {name: planned_adjacencies(expected, name) for name in ROUTERS}
-        prefixes = planned_prefixes(expected)
+        hops = {name: planned_next_hops(expected, name) for name in ROUTERS}
 
         def state():
             found = {}
             for name in ROUTERS:
-                driver = router(name)
-                if driver.ospf_router_id() is not None:
-                    found[name] = (adjacencies(driver, want[name]), prefixes <= {r.prefix for r in driver.routes()})
+                try:
+                    driver = router(name)
+                    if driver.ospf_router_id() is not None:
+                        routes = frozenset((r.prefix, r.protocol, r.next_hops) for r in driver.routes())
+                        found[name] = (adjacencies(driver, want[name]), routes)
+                except InfraError:  # a router down: its own checks say so; nothing to wait for
+                    continue
             return found
 
-        eventually(state, lambda found: all(found[n] == (want[n], True) for n in found), budget=CONVERGENCE)
+        def converged(found) -> bool:
+            return all(found[n][0] == want[n] and all(any(r[0] == prefix and hop in r[2] for r in found[n][1])
+                                                      for prefix, hop in hops[n].items()) for n in found)
+
+        deadline = time.monotonic() + CONVERGENCE
+        last, since = None, time.monotonic()
+        while True:
+            found = state()
+            if found != last:
+                last, since = found, time.monotonic()
+            now = time.monotonic()
+            if converged(found) or now - since >= STEADY or now >= deadline:
+                return
+            time.sleep(0.5)
 
     return settle
 
@@ -162,6 +209,13 @@ def owners(expected):
     table = {ip(address): r for r, ifaces in expected["addresses"].items() for address in ifaces.values()}
     table.update({ip(p["address"]): pc for pc, p in expected["pcs"].items()})
     return table
+
+
+def all_up(hosts, names) -> None:
+    """Raise (an *error*, never the trainee's failure) when one of ``names`` is down: what a check
+    calls before judging that something does not work, when that something depends on them."""
+    for name in names:
+        hosts[name].run("true")
 
 
 def interface_on(expected, router_name: str, segment: str) -> str:
@@ -204,7 +258,7 @@ def test_hostname(name, router, hosts, expected, check):
 
 @pytest.mark.competency("031", points=2)
 @pytest.mark.parametrize("name", ROUTERS)
-def test_ospf(name, router, ospf_settled, expected, check):
+def test_ospf(name, router, ospf_settled, hosts, expected, check):
     """OSPF runs with the plan's router id, and on each link to another router the adjacency with
     the neighbour of the plan (its address on the link) is Full (after the convergence wait)."""
     driver = router(name)
@@ -212,12 +266,15 @@ def test_ospf(name, router, ospf_settled, expected, check):
                 en=f"OSPF router id of {name}")
     ospf_settled()
     want = planned_adjacencies(expected, name)
-    check.equal(adjacencies(driver, want), want, fr=f"voisins OSPF de {name}", en=f"OSPF neighbours of {name}")
+    found = adjacencies(driver, want)
+    if found != want:
+        all_up(hosts, [peer["router"] for peer in expected["neighbors"][name].values()])
+    check.equal(found, want, fr=f"voisins OSPF de {name}", en=f"OSPF neighbours of {name}")
 
 
 @pytest.mark.competency("031", points=2)
 @pytest.mark.parametrize("name", ROUTERS)
-def test_routing_table(name, router, ospf_settled, expected, check):
+def test_routing_table(name, router, ospf_settled, hosts, expected, check):
     """The router's table has each LAN of the plan (its own connected, the others by OSPF) and a
     default route: r1's static, to isp; the others' learnt by OSPF (r1 announces it)."""
     want = {}
@@ -242,6 +299,8 @@ def test_routing_table(name, router, ospf_settled, expected, check):
         return found
 
     found = table()
+    if found != want:
+        all_up(hosts, ROUTERS)
     check.equal(found, want, fr=f"table de routage de {name}", en=f"routing table of {name}")
 
 
@@ -288,6 +347,8 @@ def test_planned_path(source, target, hosts, owners, ospf_settled, expected, che
 
     # a hop that did not answer (ICMP rate limits) is asked again; a path that answers is judged
     found = eventually(path, lambda p: p == want or "*" not in p or set(p) == {"*"}, budget=3.0, interval=0.5)
+    if found != want:
+        all_up(hosts, [*ROUTERS, target])
     check.equal(" > ".join(found), " > ".join(want), fr=f"chemin de {source} vers {target} (traceroute {address})",
                 en=f"path from {source} to {target} (traceroute {address})")
 
@@ -300,6 +361,8 @@ def test_lans_reach_each_other(pc, hosts, expected, check):
     for other, p in expected["pcs"].items():
         if other != pc and not hosts[pc].probe(Ping, ip(p["address"]), count=1, wait=1).reachable:
             unreachable.append(f"{other} ({ip(p['address'])})")
+    if unreachable:
+        all_up(hosts, [*ROUTERS, *PCS])
     check.that(not unreachable, fr=f"{pc} ne joint pas {', '.join(unreachable)}",
                en=f"{pc} cannot reach {', '.join(unreachable)}")
 
@@ -310,6 +373,8 @@ def test_internet_access(pc, hosts, expected, check):
     """The PC pings the provider's "internet" address (through r1's default route)."""
     address = expected["isp"]["internet"]
     ping = hosts[pc].probe(Ping, address, count=1, wait=1)
+    if not ping.reachable:
+        all_up(hosts, [*ROUTERS, "isp"])
     check.that(ping.reachable, fr=f"{pc} ne joint pas l'adresse internet {address}",
                en=f"{pc} cannot reach the internet address {address}")
 

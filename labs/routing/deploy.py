@@ -21,12 +21,16 @@ timers = plan["ospf_timers"]
 
 if host.name in plan["routers"]:
     # the lab's own starting configuration: short OSPF timers (converged in seconds, not minutes)
-    # on every interface facing a LAN or another router, not on the uplink to the provider
+    # on every interface facing a LAN or another router, not on the uplink to the provider, and
+    # the links between routers (/30) point-to-point (no DR election: adjacencies in 1-2 s)
     lines = []
     for iface, segment in plan["interfaces"][host.name].items():
         if segment != "wan":
             lines += [f"interface {iface}", f" ip ospf dead-interval {timers['dead']}",
-                      f" ip ospf hello-interval {timers['hello']}", "exit", "!"]
+                      f" ip ospf hello-interval {timers['hello']}"]
+            if len(plan["segments"][segment]["routers"]) == 2:
+                lines.append(" ip ospf network point-to-point")
+            lines += ["exit", "!"]
     frr_router(list(plan["interfaces"][host.name]), admin["user"], admin["default_password"], lines)
 
 elif host.name in plan["pcs"]:

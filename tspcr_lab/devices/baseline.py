@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import TspcrError, UserError, hide
-from ..labfile import PLACEHOLDER_RE, Lab
+from ..labfile import PLACEHOLDER_RE, Lab, placeholder_value
 from .base import cli_error
 
 __all__ = ["DIALECTS", "BaselineError", "Config", "Difference", "Dialect", "Outcome", "baseline_file",
@@ -316,14 +316,10 @@ def load_baseline(lab: Lab, host: str, values: dict[str, Any]) -> str:
         def value(match: re.Match) -> str:
             if match.group(3):
                 raise UserError(f"{file}: line {number}: '| quote' is for shell scripts, not a configuration")
-            found: Any = values.get(match.group(1), {})
-            for key in match.group(2).strip(".").split("."):
-                if isinstance(found, list) and key.isdigit() and int(key) < len(found):
-                    found = found[int(key)]
-                elif isinstance(found, dict) and key in found:
-                    found = found[key]
-                else:
-                    raise UserError(f"{file}: line {number}: no value {match.group(1)}{match.group(2)}")
+            try:
+                found = placeholder_value(values, match)
+            except KeyError:
+                raise UserError(f"{file}: line {number}: no value {match.group(1)}{match.group(2)}") from None
             if isinstance(found, (dict, list)):
                 raise UserError(f"{file}: line {number}: {match.group(1)}{match.group(2)} is not a single value")
             return str(found)

@@ -41,7 +41,8 @@ import json
 import re
 from typing import Any
 
-from .base import json_value
+from ..errors import ProbeError, hide
+from .base import json_value, one_line
 from .ios import IosDriver
 from .model import (Facts, Interface, Interfaces, MacEntry, OspfInterface, OspfNeighbor, Route, Switchport, Vlan,
                     normalize_mac, normalize_prefix)
@@ -80,6 +81,15 @@ class FrrDriver(IosDriver):
         lines = [line.strip() for line in output.splitlines() if line.strip()]
         if lines and (lines[0].startswith("%") or _DAEMON_DOWN.fullmatch(lines[0])):
             raise self.parse_error(command, f"the device refused it: {lines[0]}")
+
+    def configure(self, lines, *, secrets: tuple[str, ...] = ()) -> str:
+        """As IOS's, and a line that vtysh took but a daemon rejected (``% Configuration
+        failed.``, e.g. an address a kernel interface cannot take) is refused too."""
+        output = super().configure(lines, secrets=secrets)
+        if any(line.strip().startswith("% Configuration failed") for line in output.splitlines()):
+            detail = one_line(" ".join(output.strip().splitlines()[-3:]))
+            raise ProbeError(hide(f"{self.name}: the device refused the configuration: {detail}", secrets))
+        return output
 
     def json(self, command: str, kind: type = dict) -> Any:
         """``show(command)`` parsed as JSON, a ``kind``; anything else is a ParseError."""

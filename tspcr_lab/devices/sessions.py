@@ -50,7 +50,22 @@ class DeviceSessions:
         self._connection = connection
         self._sessions: dict[tuple, Driver] = {}
         self._refused: dict[tuple, LoginFailed] = {}
-        self.recorder: Callable[[CommandResult], None] | None = None
+        self._recorder: Callable[[CommandResult], None] | None = None
+        self._pending: list[CommandResult] = []
+
+    @property
+    def recorder(self) -> Callable[[CommandResult], None] | None:
+        return self._recorder
+
+    @recorder.setter
+    def recorder(self, recorder: Callable[[CommandResult], None] | None) -> None:
+        """What happened while no check was running (a module fixture logging in ahead of time)
+        goes to the next check's evidence."""
+        self._recorder = recorder
+        if recorder is not None:
+            pending, self._pending = self._pending, []
+            for result in pending:
+                recorder(result)
 
     def endpoint(self, name: str) -> Endpoint:
         try:
@@ -59,8 +74,10 @@ class DeviceSessions:
             raise UserError(f"no device '{name}' on this target (hosts: {', '.join(self._endpoints)})") from None
 
     def _record(self, result: CommandResult) -> None:
-        if self.recorder is not None:
-            self.recorder(result)
+        if self._recorder is not None:
+            self._recorder(result)
+        else:
+            self._pending.append(result)
 
     def login(self, name: str, username: str, password: str, *, driver: type[IosDriver] = IosDriver,
               secret: str = "", device_type: str = "cisco_ios") -> IosDriver:
