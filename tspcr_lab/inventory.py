@@ -29,6 +29,7 @@ only when used (:meth:`Credential.read`), so that grading a lab's Linux hosts do
 from __future__ import annotations
 
 import dataclasses
+import re
 import difflib
 import os
 import stat
@@ -145,7 +146,25 @@ def load_inventory(path: str | Path) -> Inventory:
         spec = device_spec(path, name, data)
         if spec is not None:
             devices[name] = spec
+        probe_ports_of(path, name, data)
     return Inventory(path, hosts, groups, devices)
+
+
+PROBE_IFACE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+
+
+def probe_ports_of(path: str | Path, name: str, data: dict[str, Any]) -> dict[str, str]:
+    """The probe ports host ``name`` offers (``probe_ports = {"trunk": "eth1"}``: a lab's probe
+    port name -> the interface of this grader-owned host plugged into that port's segment);
+    {} for any other host. A wrong value is a one-line UserError."""
+    ports = data.get("probe_ports", {})
+    where = f"inventory {path}: host {name}: probe_ports"
+    if not isinstance(ports, dict):
+        raise UserError(f"{where} must be a dict of probe port name -> interface, e.g. {{\"trunk\": \"eth1\"}}")
+    for port, iface in ports.items():
+        if not isinstance(port, str) or not isinstance(iface, str) or not PROBE_IFACE.match(iface):
+            raise UserError(f"{where}: {port!r}: {iface!r} is not an interface name")
+    return dict(ports)
 
 
 def device_spec(path: str | Path, name: str, data: dict[str, Any]) -> DeviceSpec | None:

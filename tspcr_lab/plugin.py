@@ -8,7 +8,8 @@ marker and receives fixtures::
 
 Fixtures: ``lab`` (the lab file), ``params`` (what the trainee was given), ``expected`` (what the
 checks expect), ``hosts`` (a handle per host, ``hosts.pc1.run(...)``), ``devices`` (CLI sessions
-with network devices, ``devices.login("r1", ...)``), ``check`` (expectations with messages in the
+with network devices, ``devices.login("r1", ...)``), ``probe_port`` (a grader-owned port on a lab
+segment: raw frames, ``probe_port("trunk")``), ``check`` (expectations with messages in the
 trainee's language), ``lab_context`` (all of it).
 
 Outcomes (:func:`classify`): *passed*; *failed* (the trainee's work is wrong: a ``CheckFailed``,
@@ -248,8 +249,9 @@ def check(request: pytest.FixtureRequest) -> Check:
 def probe_port(request: pytest.FixtureRequest, lab_context):
     """Opens one of the lab's grader-owned probe ports (``[[probe_ports]]``): ``port =
     probe_port("trunk")``, a :class:`~tspcr_lab.probes.frames.FramePort` closed after the check,
-    whose frames sent and heard are the check's evidence. On a target without probe ports (a real
-    lab) opening one raises ProbeError: the check is an error, never a pass."""
+    whose frames sent and heard are the check's evidence. On a target without that port (a real
+    lab whose inventory names no probe host for it) opening one raises ProbeError: the check is an
+    error, never a pass."""
     from .probes.frames import open_probe_port
 
     evidence = request.node.stash.setdefault(EVIDENCE, [])

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .devices.sessions import Endpoint
 from .errors import UserError
 from .host import Host
-from .inventory import load_inventory
+from .inventory import load_inventory, probe_ports_of
 from .labfile import Lab
 from .transport.base import Transport
 from .transport.local import LocalTransport
@@ -33,6 +33,8 @@ class Target:
     provision_hosts: dict[str, tuple[str, dict[str, Any]]]  # lab host -> (pyinfra inventory name, data)
     # lab host -> where its management (SSH, a device's CLI) answers for the grader
     endpoints: dict[str, Endpoint] = dataclasses.field(default_factory=dict)
+    # a lab's probe port name -> opens it: (name, record) -> tspcr_lab.probes.frames.FramePort
+    probe_ports: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
 
     def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
         return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
@@ -51,7 +53,14 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
     provision = {name: (f"@tspcr/{vlab.instance}/{name}", {}) for name in state.hosts}
     # a device's CLI over SSH on the management network, opened from the core namespace
     endpoints = {name: Endpoint(name, hs.mgmt, 22, vlab.mgmt_socket) for name, hs in state.hosts.items()}
-    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints)
+
+    def local_port(name: str, record=None):
+        from .probes.frames import LocalFramePort
+
+        return LocalFramePort(vlab.probe_socket(name), name, record)
+
+    probes = {probe.name: local_port for probe in lab.probe_ports}
+    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints, probes)
 
 
 def station_hosts(lab: Lab, inventory, station: str | None) -> dict[str, str]:
@@ -85,19 +94,36 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
         if data.get("tspcr_local"):  # the grader runs on this very host (a trainee's self-check)
             transports[name] = lambda n=name: LocalTransport(n)
             continue
-        transports[name] = _ssh_factory(
-            name, str(data.get("ssh_hostname", name)), port=int(data.get("ssh_port", 22)),
-            username=str(data.get("ssh_user", "root")),
-            key_filename=os.path.expanduser(data["ssh_key"]) if data.get("ssh_key") else None,
-            password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
-        )
+        transports[name] = _ssh_from_data(name, data)
     provision = {name: (names[name], dict(inventory.hosts[names[name]])) for name in lab.hosts}
     endpoints = {}
     for name in lab.hosts:
         data = inventory.hosts[names[name]]
         endpoints[name] = Endpoint(name, str(data.get("device_hostname", data.get("ssh_hostname", name))),
                                    int(data.get("device_port", data.get("ssh_port", 22))))
-    return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints)
+    return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints,
+                  _probe_hosts(inventory, station))
+
+
+def _probe_hosts(inventory, station: str | None) -> dict[str, Callable[..., Any]]:
+    """The probe ports the inventory's grader-owned probe hosts offer (their ``probe_ports``
+    data), among the station's group when a station is given: each opened over SSH."""
+    members = inventory.groups[station] if station else list(inventory.hosts)
+    ports: dict[str, Callable[..., Any]] = {}
+    for member in members:
+        data = inventory.hosts[member]
+        for port, iface in probe_ports_of(inventory.path, member, data).items():
+            if port in ports:
+                raise UserError(f"inventory {inventory.path}: probe port '{port}' is offered by two hosts")
+            make = _ssh_from_data(member, data)
+
+            def open_port(name: str, record=None, member=member, make=make, iface=iface):
+                from .probes.frames import RemoteFramePort
+
+                return RemoteFramePort(Host(member, make()), iface, name, record)
+
+            ports[port] = open_port
+    return ports
 
 
 def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
@@ -125,6 +151,16 @@ def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
         )
 
     return make
+
+
+def _ssh_from_data(name: str, data: dict[str, Any]) -> Callable[[], Transport]:
+    """SSH to an inventory host from its pyinfra data (``ssh_hostname``, ``ssh_user``...)."""
+    return _ssh_factory(
+        name, str(data.get("ssh_hostname", name)), port=int(data.get("ssh_port", 22)),
+        username=str(data.get("ssh_user", "root")),
+        key_filename=os.path.expanduser(data["ssh_key"]) if data.get("ssh_key") else None,
+        password=data.get("ssh_password"), known_hosts=data.get("ssh_known_hosts_file"),
+    )
 
 
 def _ssh_factory(name: str, address: str, **kwargs: Any) -> Callable[[], Transport]:

@@ -27,7 +27,8 @@ from tspcr_lab.probes import FileContent, Ping
 ROUTERS = ["r1", "r2", "r3"]
 PCS = ["pc1", "pc2", "pc3"]
 CONVERGENCE = 20.0  # seconds OSPF is given, once per grading, to converge (hello 1 s, dead 4 s, LSAs every 5 s)
-STEADY = 6.0  # seconds without any change after which OSPF is taken as settled (more than FRR's 5 s between LSAs)
+IN_SYNC = 10.0  # seconds an adjacency has been Full once what it brought is flooded (FRR: an LSA every 5 s, SPF held up to 5 s)
+STEADY = 8.0  # seconds without any change after which OSPF is taken as settled (adjacencies that will not form)
 LISTEN = 1.3  # seconds a PC listens for OSPF packets on its LAN (the hello interval is 1 s)
 
 # Listen on IFACE for SECONDS: print the source address of every OSPF packet (IP protocol 89),
@@ -93,10 +94,10 @@ def planned_adjacencies(expected, name: str) -> dict[str, str]:
     return want
 
 
-def adjacencies(driver, want: dict[str, str]) -> dict[str, str]:
-    """What ``driver``'s OSPF neighbours show on each interface of ``want`` (same shape)."""
+def adjacencies(neighbors, want: dict[str, str]) -> dict[str, str]:
+    """What the OSPF ``neighbors`` (a router's) show on each interface of ``want`` (same shape)."""
     by_iface = {}
-    for n in driver.ospf_neighbors():
+    for n in neighbors:
         by_iface.setdefault(n.interface, []).append(n)
     found = {}
     for iface, text in want.items():
@@ -128,13 +129,19 @@ def planned_next_hops(expected, name: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def ospf_settled(router, expected):
-    """``ospf_settled()``: wait, once per grading run, for OSPF to settle: until every router that
-    runs OSPF has the adjacencies of the plan Full and routes each other LAN and the default route
-    through the planned next hop (planned_next_hops), or
-    until nothing has changed for STEADY seconds (a configuration that will not converge to the
-    plan: judge it as it is), for at most CONVERGENCE seconds (routers just rebooted, a change
-    just made). No router running OSPF: nothing to wait for. The checks then judge what they
-    read: a wrong configuration costs this wait once, not once per check."""
+    """``ospf_settled()``: wait, once per grading run, for OSPF to settle, for at most CONVERGENCE
+    seconds (routers just rebooted, a change just made), then let the checks judge what they read:
+    a wrong configuration costs this wait once, not once per check. Settled is the first of:
+
+    * converged to the plan: every router that runs OSPF has the adjacencies of the plan Full and
+      routes each other LAN and the default route through the planned next hop;
+    * in sync, whatever the configuration: every adjacency that exists is Full for IN_SYNC
+      seconds at least with nothing left to exchange (FRR originates an LSA at most every 5 s:
+      what the adjacencies brought has been flooded) and the tables did not change since the
+      previous look;
+    * nothing changed at all for STEADY seconds (adjacencies that will not form).
+
+    No router running OSPF: nothing to wait for."""
     done = []
 
     def settle() -> None:
@@ -151,23 +158,33 @@ def ospf_settled(router, expected):
                     driver = router(name)
                     if driver.ospf_router_id() is not None:
                         routes = frozenset((r.prefix, r.protocol, r.next_hops) for r in driver.routes())
-                        found[name] = (adjacencies(driver, want[name]), routes)
+                        found[name] = (driver.ospf_neighbors(), routes)
                 except InfraError:  # a router down: its own checks say so; nothing to wait for
                     continue
             return found
 
         def converged(found) -> bool:
-            return all(found[n][0] == want[n] and all(any(r[0] == prefix and hop in r[2] for r in found[n][1])
-                                                      for prefix, hop in hops[n].items()) for n in found)
+            return all(adjacencies(found[n][0], want[n]) == want[n]
+                       and all(any(r[0] == prefix and hop in r[2] for r in found[n][1]) for prefix, hop in hops[n].items())
+                       for n in found)
+
+        def in_sync(found) -> bool:
+            return all(neighbors and all(x.state == "full" and (x.up_seconds or 0) >= IN_SYNC and x.pending == 0
+                                         for x in neighbors) for neighbors, _ in found.values())
+
+        def shape(found):  # what "a change" is: adjacencies' states and the tables
+            return {n: (sorted((x.interface, x.address, x.state) for x in neighbors), routes)
+                    for n, (neighbors, routes) in found.items()}
 
         deadline = time.monotonic() + CONVERGENCE
         last, since = None, time.monotonic()
         while True:
             found = state()
-            if found != last:
-                last, since = found, time.monotonic()
             now = time.monotonic()
-            if converged(found) or now - since >= STEADY or now >= deadline:
+            unchanged = shape(found) == last
+            if not unchanged:
+                last, since = shape(found), now
+            if converged(found) or (unchanged and in_sync(found)) or now - since >= STEADY or now >= deadline:
                 return
             time.sleep(0.5)
 
@@ -266,7 +283,7 @@ def test_ospf(name, router, ospf_settled, hosts, expected, check):
                 en=f"OSPF router id of {name}")
     ospf_settled()
     want = planned_adjacencies(expected, name)
-    found = adjacencies(driver, want)
+    found = adjacencies(driver.ospf_neighbors(), want)
     if found != want:
         all_up(hosts, [peer["router"] for peer in expected["neighbors"][name].values()])
     check.equal(found, want, fr=f"voisins OSPF de {name}", en=f"OSPF neighbours of {name}")

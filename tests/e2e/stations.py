@@ -24,6 +24,11 @@ way a trainee's PC or server is:
   own network namespace, no namespace forwards at layer 3 except what a lab's router enables in
   its own, and no namespace has a route out.
 
+For each probe port of the lab file (``[[probe_ports]]``), a *probe station* too (``probe1``...):
+a station of the grader's, cabled by its ``probe0`` to the port's segment and named in the
+inventory's ``probes`` group with ``probe_ports = {NAME: "probe0"}``, as an instructor plugs a
+spare machine into the cable the checks probe.
+
 Every process started is recorded by pid (and start time) and killed by pid at :meth:`down`; every
 namespace created is deleted by name; the temporary folder is removed. Nothing is mounted in the
 machine's own mount namespace except the ``ip netns`` handles of the namespaces above.
@@ -52,7 +57,8 @@ from tspcr_lab.labfile import Lab, project_root
 
 ID_COUNT = 65536
 ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-ADMIN_IFACE = "adm0"  # the station's management interface (named unlike the virtual lab's on purpose)
+ADMIN_IFACE = "adm0"
+PROBE_IFACE = "probe0"  # a probe station's interface on the segment it probes  # the station's management interface (named unlike the virtual lab's on purpose)
 BASE_PACKAGES = ("openssh-server",)
 SSH_TIMEOUT = 60.0  # seconds for every station's sshd to answer after its start
 
@@ -212,6 +218,18 @@ class Stations:
                 end = f"{spec.name}-{link.iface}"
                 station.links.append((link.iface, link.switch, end if len(end) <= 15 else f"v{index}-{link.iface}"[:15]))
             self.stations[spec.name] = station
+        # A grader-owned probe host per probe port of the lab file (``[[probe_ports]]``): a station
+        # of its own cabled to the port's segment, named in the inventory by its probe_ports data,
+        # as an instructor plugs a spare machine into the cable the lab's checks probe.
+        used = {spec.mgmt for spec in lab.hosts.values()} | {lab.mgmt_grader}
+        free = (str(a) for a in reversed(list(lab.mgmt_network.hosts())) if str(a) not in used)
+        self.probes: dict[str, str] = {}  # probe station -> the lab's probe port it offers
+        for index, probe in enumerate(lab.probe_ports):
+            name = f"probe{index + 1}"
+            station = Station(name, "probe", next(free), f"rs-{self.token}-{name}", self.root / "hosts" / name)
+            station.links.append((PROBE_IFACE, probe.switch, f"{name}-{PROBE_IFACE}"))
+            self.stations[name] = station
+            self.probes[name] = probe.name
 
     # -- up / down -------------------------------------------------------------------------------
     def up(self) -> "Stations":
@@ -395,13 +413,14 @@ class Stations:
     # -- the grader's side -----------------------------------------------------------------------
     def _write_inventory(self) -> None:
         """A pyinfra inventory of the stations, as an instructor writes one for real PCs."""
-        names = {"pc": "pcs", "server": "servers", "router": "routers", "switch": "switches"}
+        names = {"pc": "pcs", "server": "servers", "router": "routers", "switch": "switches", "probe": "probes"}
         groups: dict[str, list] = {role: [] for role in names}
         for station in self.stations.values():
-            groups[station.role].append((station.name, {
-                "ssh_hostname": station.address, "ssh_user": "root", "ssh_key": str(self.key),
-                "ssh_known_hosts_file": str(self.known_hosts),
-            }))
+            data = {"ssh_hostname": station.address, "ssh_user": "root", "ssh_key": str(self.key),
+                    "ssh_known_hosts_file": str(self.known_hosts)}
+            if station.name in self.probes:
+                data["probe_ports"] = {self.probes[station.name]: PROBE_IFACE}
+            groups[station.role].append((station.name, data))
         text = [f'"""Real stations of lab {self.lab.id} (tests/e2e/test_real_stations.py), reached over SSH."""', ""]
         for role, group in names.items():
             if groups[role]:

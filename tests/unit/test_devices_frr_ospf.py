@@ -59,3 +59,11 @@ def test_unreadable_ospf_interfaces_are_parse_errors(output):
 def test_unreadable_router_ids_are_parse_errors(output):
     with pytest.raises(ParseError):
         driver(**{"show ip ospf json": output}).ospf_router_id()
+
+
+def test_neighbors_say_how_long_they_have_been_up_and_what_is_pending():
+    text = (FRR / "r2-show_ip_ospf_neighbor_json.txt").read_text()
+    neighbors = driver(**{"show ip ospf neighbor json": text}).ospf_neighbors()
+    by_address = {n.address: n for n in neighbors}
+    assert by_address["10.0.12.1"].up_seconds == 23.508
+    assert {n.pending for n in neighbors} == {0}

@@ -141,17 +141,52 @@ def test_probe_ports_load(home):
 
 # -- opening one ----------------------------------------------------------------------------------
 
-def context(kind: str):
+def context(kind: str, probe_ports=None):
     lab = load_lab("vlans")
-    return types.SimpleNamespace(lab=lab, target=types.SimpleNamespace(kind=kind, name="classroom.toml"))
+    return types.SimpleNamespace(lab=lab, target=types.SimpleNamespace(kind=kind, name="classroom.toml",
+                                                                       probe_ports=probe_ports or {}))
 
 
-def test_a_real_lab_has_no_probe_port(monkeypatch):
-    """On an inventory's hosts there is nothing the grader owns on the trunk's cable: an error,
-    never a pass (and nothing is opened on the machine)."""
+def test_a_real_lab_without_a_probe_host_has_no_probe_port(monkeypatch):
+    """On an inventory naming no probe host, there is nothing the grader owns on the trunk's
+    cable: an error, never a pass (and nothing is opened on the machine)."""
     monkeypatch.delenv("TSPCR_HOME", raising=False)
-    with pytest.raises(ProbeError, match=r"no probe port on this target \(inventory classroom.toml\)"):
+    with pytest.raises(ProbeError, match=r"no probe port 'trunk' on this target \(inventory classroom.toml\): "
+                                         r"a real lab's inventory names a probe host"):
         open_probe_port(context("inventory"), "trunk")
+
+
+def inventory_file(tmp_path, probe_data: str) -> str:
+    lines = ["switches = [('sw1', {'ssh_hostname': '192.0.2.2'}), ('sw2', {'ssh_hostname': '192.0.2.3'})]",
+             "pcs = [" + ", ".join(f"('{h}', {{'ssh_hostname': '192.0.2.{i}'}})"
+                                   for i, h in enumerate(("pc1", "pc2", "pc3", "pc4", "adm"), start=11)) + "]",
+             f"probes = [('tap1', {{'ssh_hostname': '192.0.2.99', {probe_data}}})]"]
+    path = tmp_path / "inventory.py"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_a_probe_host_of_the_inventory_gives_the_port(monkeypatch, tmp_path):
+    """A grader-owned host whose data say which of its interfaces is on the trunk's cable: the
+    port is opened there over SSH (nothing is connected until a frame is sent)."""
+    from tspcr_lab.probes.frames import RemoteFramePort
+    from tspcr_lab.targets import inventory_target
+
+    monkeypatch.delenv("TSPCR_HOME", raising=False)
+    target = inventory_target(load_lab("vlans"), inventory_file(tmp_path, "'probe_ports': {'trunk': 'eth1'}"), 7, "")
+    port = open_probe_port(types.SimpleNamespace(lab=load_lab("vlans"), target=target), "trunk")
+    assert isinstance(port, RemoteFramePort) and (port.host.name, port.iface) == ("tap1", "eth1")
+    assert "tap1" not in target.transports  # a probe host is the grader's, not a lab host
+
+
+@pytest.mark.parametrize("data, detail", [("'probe_ports': ['eth1']", "must be a dict"),
+                                          ("'probe_ports': {'trunk': 'eth1; reboot'}", "is not an interface name")])
+def test_a_wrong_probe_ports_value_is_one_line(monkeypatch, tmp_path, data, detail):
+    from tspcr_lab.errors import UserError
+    from tspcr_lab.inventory import load_inventory
+
+    with pytest.raises(UserError, match=detail):
+        load_inventory(inventory_file(tmp_path, data))
 
 
 def test_an_undeclared_probe_port_is_an_error(monkeypatch):

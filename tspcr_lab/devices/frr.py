@@ -53,6 +53,8 @@ _VERSION = re.compile(r"FRRouting (?P<version>\S+) \((?P<hostname>[^()\s]+)\)(?:
 _DAEMON_DOWN = re.compile(r"\w+ is not running")
 # FRR's roles of an OSPF neighbour (the part after "/" of its state) -> the model's
 _ROLES = {"DR": "DR", "Backup": "BDR", "DROther": "DROTHER", "-": None}
+# the lists of LSAs still to exchange with a neighbour (all empty once the databases are in sync)
+_PENDING = ("retransmitCounter", "requestCounter", "dbSummaryCounter")
 _NETWORK_TYPES = {"BROADCAST": "broadcast", "POINTOPOINT": "point-to-point", "NBMA": "nbma",
                   "POINTOMULTIPOINT": "point-to-multipoint", "VIRTUALLINK": "virtual-link", "LOOPBACK": "loopback"}
 
@@ -174,6 +176,8 @@ class FrrDriver(IosDriver):
                         interface=entry["ifaceName"].rsplit(":", 1)[0],  # "eth0:10.0.12.1": ours on that link
                         state=state.lower().replace("-", ""),
                         role=_ROLES[role],
+                        up_seconds=int(entry["upTimeInMsec"]) / 1000 if "upTimeInMsec" in entry else None,
+                        pending=sum(int(entry.get(key, 0)) for key in _PENDING) if any(k in entry for k in _PENDING) else None,
                     ))
         return neighbors
 

@@ -101,13 +101,18 @@ class Route:
 class OspfNeighbor:
     """One OSPF neighbour. ``state``: the adjacency's state in lowercase (``"full"``, ``"2way"``,
     ``"init"``, ``"exstart"``...); ``role``: the neighbour's role on the segment (``"DR"``,
-    ``"BDR"``, ``"DROTHER"``), None on point-to-point links."""
+    ``"BDR"``, ``"DROTHER"``), None on point-to-point links. Where the device tells them (None
+    otherwise; not compared): ``up_seconds``, how long the adjacency has been in its state, and
+    ``pending``, the LSAs still to exchange with it (retransmission, request and database summary
+    lists): 0 once it is in sync."""
 
     router_id: str
     address: str
     interface: str
     state: str
     role: str | None = None
+    up_seconds: float | None = dataclasses.field(default=None, compare=False)
+    pending: int | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
