@@ -13,12 +13,13 @@ LAN. OSPF is given a named budget to converge (CONVERGENCE) before a check judge
 read: logins, show commands, pings, a traceroute, listening; nothing is configured.
 """
 
+import re
 import threading
 import time
 
 import pytest
 
-from tspcr_lab.devices import FrrDriver
+from tspcr_lab.devices import FrrDriver, ParseError
 from tspcr_lab.devices.connection import LoginFailed, VtyshConnection
 from tspcr_lab.errors import InfraError, ProbeError
 from tspcr_lab.expect import eventually
@@ -28,6 +29,7 @@ ROUTERS = ["r1", "r2", "r3"]
 PCS = ["pc1", "pc2", "pc3"]
 CONVERGENCE = 20.0  # seconds OSPF is given, once per grading, to converge (hello 1 s, dead 4 s, LSAs every 5 s)
 IN_SYNC = 10.0  # seconds an adjacency has been Full once what it brought is flooded (FRR: an LSA every 5 s, SPF held up to 5 s)
+STARTING, DOWN = "starting", "down"  # a router's state, for the convergence wait, when OSPF cannot be read
 STEADY = 8.0  # seconds without any change after which OSPF is taken as settled (adjacencies that will not form)
 LISTEN = 1.3  # seconds a PC listens for OSPF packets on its LAN (the hello interval is 1 s)
 
@@ -128,7 +130,7 @@ def planned_next_hops(expected, name: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def ospf_settled(router, expected):
+def ospf_settled(router, hosts, expected):
     """``ospf_settled()``: wait, once per grading run, for OSPF to settle, for at most CONVERGENCE
     seconds (routers just rebooted, a change just made), then let the checks judge what they read:
     a wrong configuration costs this wait once, not once per check. Settled is the first of:
@@ -139,9 +141,10 @@ def ospf_settled(router, expected):
       seconds at least with nothing left to exchange (FRR originates an LSA at most every 5 s:
       what the adjacencies brought has been flooded) and the tables did not change since the
       previous look;
-    * nothing changed at all for STEADY seconds (adjacencies that will not form).
+    * nothing changed at all for STEADY seconds (adjacencies that will not form, a router down).
 
-    No router running OSPF: nothing to wait for."""
+    A router whose FRR is starting (ospfd not running yet, or running without the OSPF of its saved
+    configuration) is never settled. No router running OSPF: nothing to wait for."""
     done = []
 
     def settle() -> None:
@@ -156,25 +159,35 @@ def ospf_settled(router, expected):
             for name in ROUTERS:
                 try:
                     driver = router(name)
-                    if driver.ospf_router_id() is not None:
-                        routes = frozenset((r.prefix, r.protocol, r.next_hops) for r in driver.routes())
-                        found[name] = (driver.ospf_neighbors(), routes)
-                except InfraError:  # a router down: its own checks say so; nothing to wait for
-                    continue
+                    if driver.ospf_router_id() is None:
+                        # no OSPF: not configured, or FRR, just started, has not loaded its saved
+                        # configuration yet (watchfrr does it once every daemon is up)
+                        saved = hosts[name].probe(FileContent, "/etc/frr/frr.conf") or ""
+                        if re.search(r"(?m)^router ospf", saved):
+                            found[name] = STARTING
+                        continue
+                    routes = frozenset((r.prefix, r.protocol, r.next_hops) for r in driver.routes())
+                    found[name] = (driver.ospf_neighbors(), routes)
+                except ParseError:  # "ospfd is not running": starting, or restarted by watchfrr
+                    found[name] = STARTING
+                except InfraError:  # down: its own checks say so (an error); wait a little for it
+                    found[name] = DOWN
             return found
 
         def converged(found) -> bool:
-            return all(adjacencies(found[n][0], want[n]) == want[n]
+            return all(found[n] not in (STARTING, DOWN) and adjacencies(found[n][0], want[n]) == want[n]
                        and all(any(r[0] == prefix and hop in r[2] for r in found[n][1]) for prefix, hop in hops[n].items())
                        for n in found)
 
         def in_sync(found) -> bool:
-            return all(neighbors and all(x.state == "full" and (x.up_seconds or 0) >= IN_SYNC and x.pending == 0
-                                         for x in neighbors) for neighbors, _ in found.values())
+            return all(value not in (STARTING, DOWN) and value[0]
+                       and all(x.state == "full" and (x.up_seconds or 0) >= IN_SYNC and x.pending == 0 for x in value[0])
+                       for value in found.values())
 
         def shape(found):  # what "a change" is: adjacencies' states and the tables
-            return {n: (sorted((x.interface, x.address, x.state) for x in neighbors), routes)
-                    for n, (neighbors, routes) in found.items()}
+            return {n: value if value in (STARTING, DOWN) else
+                    (sorted((x.interface, x.address, x.state) for x in value[0]), value[1])
+                    for n, value in found.items()}
 
         deadline = time.monotonic() + CONVERGENCE
         last, since = None, time.monotonic()

@@ -10,6 +10,7 @@ command that does not finish as :class:`~tspcr_lab.errors.CommandTimeout`.
 from __future__ import annotations
 
 import abc
+import re
 import socket
 from typing import Any, Callable, Sequence
 
@@ -111,6 +112,15 @@ class NetmikoConnection(Connection):
             except _failures():  # ValueError when refused, ReadTimeout
                 self.close()
                 raise LoginFailed(self._clean(f"{self.name}: {where} refused the enable secret")) from None
+        self._prompt: str | None = None
+        self._learn_prompt()
+
+    def _learn_prompt(self) -> None:
+        """The device's prompt as a pattern: a line that is exactly it (``r1#``). netmiko otherwise
+        asks the device for its prompt again before every command (a newline and a wait: 84 ms a
+        command against FRR instead of 36 ms)."""
+        prompt = self._call("find_prompt")
+        self._prompt = rf"(?m)^{re.escape(prompt.strip())}\s*$"
 
     def _clean(self, text: str) -> str:
         return hide(one_line(text), self._secrets)
@@ -126,6 +136,10 @@ class NetmikoConnection(Connection):
         if self._conn is None:
             raise HostUnreachable(f"{self.name}: the SSH session is closed")
         try:
+            if method == "find_prompt":
+                return self._conn.find_prompt()
+            if method == "send_command" and self._prompt:
+                return self._conn.send_command(*args, read_timeout=self.read_timeout, expect_string=self._prompt)
             return getattr(self._conn, method)(*args, read_timeout=self.read_timeout)
         except ReadTimeout:
             self._broken = True
@@ -139,7 +153,9 @@ class NetmikoConnection(Connection):
         return self._call("send_command", command)
 
     def send_config_set(self, lines: Sequence[str]) -> str:
-        return self._call("send_config_set", list(lines))
+        output = self._call("send_config_set", list(lines))
+        self._learn_prompt()  # a line may have changed it (IOS's hostname)
+        return output
 
     @property
     def broken(self) -> bool:
