@@ -27,10 +27,11 @@ from tspcr_lab.probes import FileContent, Ping
 
 ROUTERS = ["r1", "r2", "r3"]
 PCS = ["pc1", "pc2", "pc3"]
-CONVERGENCE = 20.0  # seconds OSPF is given, once per grading, to converge (hello 1 s, dead 4 s, LSAs every 5 s)
+CONVERGENCE = 30.0  # seconds OSPF is given, once per grading, to converge (hello 1 s, dead 4 s, LSAs every 5 s)
 IN_SYNC = 10.0  # seconds an adjacency has been Full once what it brought is flooded (FRR: an LSA every 5 s, SPF held up to 5 s)
+STILL = 6.0  # seconds the tables must hold still besides (a rebooted router's LSAs are originated again, 5 s later)
 STARTING, DOWN = "starting", "down"  # a router's state, for the convergence wait, when OSPF cannot be read
-STEADY = 8.0  # seconds without any change after which OSPF is taken as settled (adjacencies that will not form)
+STEADY = 12.0  # seconds without any change after which OSPF is taken as settled (adjacencies that will not form)
 LISTEN = 1.3  # seconds a PC listens for OSPF packets on its LAN (the hello interval is 1 s)
 
 # Listen on IFACE for SECONDS: print the source address of every OSPF packet (IP protocol 89),
@@ -139,8 +140,8 @@ def ospf_settled(router, hosts, expected):
       routes each other LAN and the default route through the planned next hop;
     * in sync, whatever the configuration: every adjacency that exists is Full for IN_SYNC
       seconds at least with nothing left to exchange (FRR originates an LSA at most every 5 s:
-      what the adjacencies brought has been flooded) and the tables did not change since the
-      previous look;
+      what the adjacencies brought has been flooded) and nothing changed for STILL seconds (a
+      router that rebooted meets its own LSAs of before and originates them again, 5 s later);
     * nothing changed at all for STEADY seconds (adjacencies that will not form, a router down).
 
     A router whose FRR is starting (ospfd not running yet, or running without the OSPF of its saved
@@ -194,10 +195,10 @@ def ospf_settled(router, hosts, expected):
         while True:
             found = state()
             now = time.monotonic()
-            unchanged = shape(found) == last
-            if not unchanged:
+            if shape(found) != last:
                 last, since = shape(found), now
-            if converged(found) or (unchanged and in_sync(found)) or now - since >= STEADY or now >= deadline:
+            still = now - since
+            if converged(found) or (still >= STILL and in_sync(found)) or still >= STEADY or now >= deadline:
                 return
             time.sleep(0.5)
 
