@@ -98,9 +98,9 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
     provision = {name: (names[name], dict(inventory.hosts[names[name]])) for name in lab.hosts}
     endpoints = {}
     for name in lab.hosts:
-        data = inventory.hosts[names[name]]
-        endpoints[name] = Endpoint(name, str(data.get("device_hostname", data.get("ssh_hostname", name))),
-                                   int(data.get("device_port", data.get("ssh_port", 22))))
+        data, device = inventory.hosts[names[name]], inventory.devices.get(names[name])
+        endpoints[name] = (Endpoint(name, device.hostname, device.port) if device is not None else
+                           Endpoint(name, str(data.get("ssh_hostname", name)), int(data.get("ssh_port", 22))))
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints,
                   _probe_hosts(inventory, station))
 

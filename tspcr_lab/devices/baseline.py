@@ -21,8 +21,9 @@ What differs between IOS and FRR is kept in one :class:`Dialect` per driver (:da
 never in the algorithm: lines to ignore, how a block ends, which blocks cannot be removed whole
 (an FRR ``interface`` of a kernel interface: its lines are removed one by one), how a ``no ...``
 line of the running configuration is undone (FRR: the positive command; IOS: ``default ...``),
-which commands take no argument once negated (``no description``), which CLI answers are
-refusals (FRR's ``% Configuration failed.`` as well as the IOS-like ones).
+which commands take no argument once negated (``no description``). Which CLI answers are
+refusals (FRR's ``% Configuration failed.`` as well as the IOS-like ones) is the driver's
+(:meth:`~.ios.IosDriver.refusal`).
 
 Not handled: multi-line banners (``banner motd ^C...^C``) and certificates (``crypto pki``).
 """
@@ -35,9 +36,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import TspcrError, UserError, hide
+from ..errors import ProbeError, TspcrError, UserError, hide
 from ..labfile import PLACEHOLDER_RE, Lab, placeholder_value
-from .base import cli_error
 
 __all__ = ["DIALECTS", "BaselineError", "Config", "Difference", "Dialect", "Outcome", "baseline_file",
            "differences", "load_baseline", "parse", "plan", "push", "render", "reset", "shown", "Step"]
@@ -69,8 +69,6 @@ class Dialect:
     prompt_changing: tuple[str, ...] = ("hostname", "no hostname")
     # a block's closing command, by the start of its header
     block_exits: tuple[tuple[str, str], ...] = (("address-family", "exit-address-family"),)
-    # what the device answers to a configuration line it refuses (a line of the session's output)
-    refusal: re.Pattern = re.compile(r"^%")
 
     def ignores(self, line: str) -> bool:
         return line in self.terminators or line.startswith("!") or any(p.match(line) for p in self.ignored)
@@ -127,8 +125,6 @@ IOS = Dialect(
     terminators=frozenset({"exit", "end", "!", "exit-address-family"}),
     undo_no="default {}",
     block_exits=(),
-    refusal=re.compile(r"^%\s*(Invalid input|Incomplete command|Ambiguous command|Unknown command|"
-                       r"Unrecognized command|Command incomplete)", re.IGNORECASE),
 )
 
 DIALECTS = {"frr": FRR, "cisco_ios": IOS}
@@ -378,12 +374,12 @@ def _apply(connect: Callable[[], Any], text: str, action: str, *, save: bool, dr
         outcome = Outcome(driver.name, action, steps, dry_run=dry_run)
         if dry_run or not steps:
             if save and not dry_run:
-                _save(driver, dialect, secrets)
+                _save(driver, secrets)
                 outcome.saved = True
             outcome.seconds = time.monotonic() - t0
             return outcome
         lines = render(steps, dialect)
-        _configure(driver, lines, dialect, secrets)
+        _configure(driver, lines, secrets)
         if any(_command(line, dialect.prompt_changing) for line in lines):
             driver.close()
             driver = connect()
@@ -393,7 +389,7 @@ def _apply(connect: Callable[[], Any], text: str, action: str, *, save: bool, dr
             raise BaselineError(hide(f"{driver.name}: the {verb} did not converge: the running configuration still "
                                      f"differs from the baseline: " + "; ".join(str(d) for d in left), secrets))
         if save:
-            _save(driver, dialect, secrets)
+            _save(driver, secrets)
             outcome.saved = True
         outcome.seconds = time.monotonic() - t0
         return outcome
@@ -406,26 +402,16 @@ def _compare(driver, baseline: Config, dialect: Dialect, action: str) -> list[Di
     return found if action == "reset" else [d for d in found if d.kind == "missing"]
 
 
-def _configure(driver, lines: list[str], dialect: Dialect, secrets: tuple[str, ...]) -> None:
-    """``driver.configure(lines)`` (a refusal the IOS driver knows raises there), and any other
-    answer the dialect calls a refusal, named with the line typed."""
-    from ..errors import ProbeError
-
+def _configure(driver, lines: list[str], secrets: tuple[str, ...]) -> None:
+    """``driver.configure(lines)``: a line the device refuses (the driver knows its refusals, FRR's
+    ``% Configuration failed.`` among them) is a BaselineError naming the line typed."""
     try:
-        output = driver.configure(lines, secrets=secrets)
+        driver.configure(lines, secrets=secrets)
     except ProbeError as exc:
         raise BaselineError(str(exc)) from None
-    typed = ""
-    for line in output.splitlines():
-        if ")#" in line:  # the prompt and the line typed: "r1(config-if)# ip address ..."
-            typed = line.split(")#", 1)[1].strip()
-            continue
-        if dialect.refusal.match(line.strip()):
-            raise BaselineError(hide(f"{driver.name}: the device refused {typed or 'a configuration line'!r}: "
-                                     f"{' '.join(line.split())}", secrets))
 
 
-def _save(driver, dialect: Dialect, secrets: tuple[str, ...]) -> None:
+def _save(driver, secrets: tuple[str, ...]) -> None:
     output = driver.show("write memory")
-    if cli_error(output) or any(dialect.refusal.match(line.strip()) for line in output.splitlines()):
+    if any(driver.refusal(line) for line in output.splitlines()):
         raise BaselineError(hide(f"{driver.name}: write memory failed: {' '.join(output.split())}", secrets))

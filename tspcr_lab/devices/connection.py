@@ -112,7 +112,7 @@ class NetmikoConnection(Connection):
             except _failures():  # ValueError when refused, ReadTimeout
                 self.close()
                 raise LoginFailed(self._clean(f"{self.name}: {where} refused the enable secret")) from None
-        self._prompt: str | None = None
+        self._prompt: str | None = None  # None: netmiko finds the prompt itself
         self._learn_prompt()
 
     def _learn_prompt(self) -> None:
@@ -130,17 +130,13 @@ class NetmikoConnection(Connection):
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         return lines[0] if lines else type(exc).__name__
 
-    def _call(self, method: str, *args: Any) -> str:
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> str:
         from netmiko.exceptions import ReadTimeout
 
         if self._conn is None:
             raise HostUnreachable(f"{self.name}: the SSH session is closed")
         try:
-            if method == "find_prompt":
-                return self._conn.find_prompt()
-            if method == "send_command" and self._prompt:
-                return self._conn.send_command(*args, read_timeout=self.read_timeout, expect_string=self._prompt)
-            return getattr(self._conn, method)(*args, read_timeout=self.read_timeout)
+            return getattr(self._conn, method)(*args, **kwargs)
         except ReadTimeout:
             self._broken = True
             raise CommandTimeout(timeout_message(self.name, self.read_timeout)) from None
@@ -150,10 +146,10 @@ class NetmikoConnection(Connection):
 
     def send_command(self, command: str) -> str:
         # Plain text: never use_textfsm, which returns the raw text when it cannot parse.
-        return self._call("send_command", command)
+        return self._call("send_command", command, read_timeout=self.read_timeout, expect_string=self._prompt)
 
     def send_config_set(self, lines: Sequence[str]) -> str:
-        output = self._call("send_config_set", list(lines))
+        output = self._call("send_config_set", list(lines), read_timeout=self.read_timeout)
         self._learn_prompt()  # a line may have changed it (IOS's hostname)
         return output
 

@@ -41,8 +41,7 @@ import json
 import re
 from typing import Any
 
-from ..errors import ProbeError, hide
-from .base import json_value, one_line
+from .base import json_value
 from .ios import IosDriver
 from .model import (Facts, Interface, Interfaces, MacEntry, OspfInterface, OspfNeighbor, Route, Switchport, Vlan,
                     normalize_mac, normalize_prefix)
@@ -84,18 +83,19 @@ class FrrDriver(IosDriver):
         if lines and (lines[0].startswith("%") or _DAEMON_DOWN.fullmatch(lines[0])):
             raise self.parse_error(command, f"the device refused it: {lines[0]}")
 
-    def configure(self, lines, *, secrets: tuple[str, ...] = ()) -> str:
-        """As IOS's, and a line that vtysh took but a daemon rejected (``% Configuration
-        failed.``, e.g. an address a kernel interface cannot take) is refused too."""
-        output = super().configure(lines, secrets=secrets)
-        if any(line.strip().startswith("% Configuration failed") for line in output.splitlines()):
-            detail = one_line(" ".join(output.strip().splitlines()[-3:]))
-            raise ProbeError(hide(f"{self.name}: the device refused the configuration: {detail}", secrets))
-        return output
+    def refusal(self, line: str) -> str | None:
+        """Besides the IOS-like refusals, any ``%`` line: what vtysh took but a daemon rejected
+        (``% Configuration failed.``, an address a kernel interface cannot take...)."""
+        line = " ".join(line.split())
+        return line if line.startswith("%") else None
 
-    def json(self, command: str, kind: type = dict) -> Any:
-        """``show(command)`` parsed as JSON, a ``kind``; anything else is a ParseError."""
+    def json(self, command: str, kind: type = dict, *, empty: Any = None) -> Any:
+        """``show(command)`` parsed as JSON, a ``kind``; anything else is a ParseError. ``empty``,
+        when given, is what a blank answer stands for (vtysh answers nothing at all, on a terminal,
+        to some commands whose daemon has no configuration)."""
         output = self.show(command)
+        if empty is not None and not output.strip():
+            return empty
         with self.parsing(command):
             try:
                 return json_value(output, kind)
@@ -183,14 +183,8 @@ class FrrDriver(IosDriver):
 
     def ospf_router_id(self) -> str | None:
         # without "router ospf", vtysh answers "{}" on a pipe and nothing at all on a terminal
-        output = self.show(self.OSPF)
-        if not output.strip():
-            return None
+        data = self.json(self.OSPF, empty={})
         with self.parsing(self.OSPF):
-            try:
-                data = json_value(output, dict)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not JSON ({exc})") from None
             if "routerId" not in data:
                 return None  # {}: ospfd runs, no "router ospf"
             return str(ipaddress.IPv4Address(data["routerId"]))

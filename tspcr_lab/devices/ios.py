@@ -98,6 +98,11 @@ class IosDriver(Driver):
                 raise ValueError("the output is empty")
             return table
 
+    def refusal(self, line: str) -> str | None:
+        """The device's refusal, when ``line`` of a configuration session's output is one
+        (``% Invalid input detected at '^' marker.``), else None."""
+        return cli_error(line)
+
     def configure(self, lines: Sequence[str], *, secrets: tuple[str, ...] = ()) -> str:
         """Send configuration lines and return the session's output; a line the device refuses
         raises ProbeError naming it. ``secrets`` (passwords the lines hold) are masked in the
@@ -110,7 +115,8 @@ class IosDriver(Driver):
         for line in output.splitlines():
             if ")#" in line:  # the prompt and the line typed: "sw1(config)#vlan 5000"
                 typed = line.split(")#", 1)[1].strip()
-            error = cli_error(line)
+                continue
+            error = self.refusal(line)
             if error:
                 raise ProbeError(hide(f"{self.name}: the device refused {typed or 'a configuration line'!r}: {error}",
                                       secrets))

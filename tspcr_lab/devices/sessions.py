@@ -98,12 +98,9 @@ class DeviceSessions:
         try:
             connection = self._connection(endpoint.address, username, password, secret=secret, port=endpoint.port,
                                           device_type=device_type, name=name, sock_factory=endpoint.sock_factory)
-        except LoginFailed as exc:
-            self._refused[key] = exc
-            self._record(CommandResult(command=what, rc=255, stdout="", stderr=str(exc), host=name,
-                                       started=started, duration=time.monotonic() - clock))
-            raise
         except Exception as exc:
+            if isinstance(exc, LoginFailed):
+                self._refused[key] = exc
             self._record(CommandResult(command=what, rc=255, stdout="", stderr=str(exc), host=name,
                                        started=started, duration=time.monotonic() - clock))
             raise
