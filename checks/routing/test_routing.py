@@ -64,6 +64,15 @@ def ip(address: str) -> str:
     return address.split("/")[0]
 
 
+def at_once(function, names) -> None:
+    """``function(name)`` for each of ``names``, side by side (each in a thread of its own)."""
+    threads = [threading.Thread(target=function, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.fixture(scope="module")
 def router(devices, hosts, expected):
     """``router("r1")``: the FRR driver of r1 (see the module's docstring for how it logs in)."""
@@ -79,22 +88,19 @@ def router(devices, hosts, expected):
         except Exception:  # noqa: BLE001 - said again, in its own check, when that check logs in
             pass
 
-    # the three logins (a key exchange each) at once, not one after the other
-    threads = [threading.Thread(target=warm, args=(name,)) for name in ROUTERS]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(warm, ROUTERS)  # the three logins (a key exchange each) at once, not one after the other
     return get
+
+
+def address_on(expected, router_name: str, segment: str) -> str:
+    """Router ``router_name``'s address (without prefix) on ``segment``, per the plan."""
+    return ip(expected["addresses"][router_name][interface_on(expected, router_name, segment)])
 
 
 def planned_adjacencies(expected, name: str) -> dict[str, str]:
     """Interface -> "PEER ADDRESS full": the adjacencies of the plan for router ``name``."""
-    want = {}
-    for iface, peer in sorted(expected["neighbors"][name].items()):
-        peer_iface = interface_on(expected, peer["router"], expected["interfaces"][name][iface])
-        want[iface] = f"{peer['router']} {ip(expected['addresses'][peer['router']][peer_iface])} full"
-    return want
+    return {iface: f"{peer['router']} {address_on(expected, peer['router'], expected['interfaces'][name][iface])} full"
+            for iface, peer in sorted(expected["neighbors"][name].items())}
 
 
 def adjacencies(neighbors, want: dict[str, str]) -> dict[str, str]:
@@ -113,20 +119,32 @@ def adjacencies(neighbors, want: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def uplink(expected) -> str:
+    """The router on the provider's link (the plan's "wan" segment)."""
+    return next(r for r in ROUTERS if "wan" in expected["interfaces"][r].values())
+
+
+def relay(expected) -> str:
+    """The router through which the two ends of the backup link reach each other."""
+    return next(r for r in ROUTERS if r not in expected["segments"][expected["backup"]["segment"]]["routers"])
+
+
 def planned_next_hops(expected, name: str) -> dict[str, str]:
     """Prefix -> next hop, in router ``name``'s table once OSPF has converged to the plan: each
     other LAN and the default route through the neighbour on the way that avoids the backup link
-    (r1 and r3 reach each other through r2); r1's default route goes to isp."""
-    via = {("r1", "r3"): "r2", ("r3", "r1"): "r2"}
+    (its two ends reach each other through the third router); the default route of the router on
+    the provider's link goes to isp."""
+    ends = set(expected["segments"][expected["backup"]["segment"]]["routers"])
+    exit_router = uplink(expected)
 
     def next_hop(towards: str) -> str:
-        peer = via.get((name, towards), towards)
+        peer = relay(expected) if {name, towards} == ends else towards
         segment = next(seg for iface, seg in expected["interfaces"][name].items()
                        if expected["neighbors"][name].get(iface, {}).get("router") == peer)
-        return ip(expected["addresses"][peer][interface_on(expected, peer, segment)])
+        return address_on(expected, peer, segment)
 
     hops = {p["network"]: next_hop(p["router"]) for p in expected["pcs"].values() if p["router"] != name}
-    hops["0.0.0.0/0"] = ip(expected["isp"]["address"]) if name == "r1" else next_hop("r1")
+    hops["0.0.0.0/0"] = ip(expected["isp"]["address"]) if name == exit_router else next_hop(exit_router)
     return hops
 
 
@@ -224,11 +242,7 @@ def lan_listening(hosts, expected):
 
     def get() -> dict[str, list[str] | ProbeError]:
         if not heard:
-            threads = [threading.Thread(target=listen, args=(pc,)) for pc in PCS]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            at_once(listen, PCS)
         return heard
 
     return get
@@ -312,7 +326,7 @@ def test_routing_table(name, router, ospf_settled, hosts, expected, check):
     for pc, p in expected["pcs"].items():
         want[p["network"]] = "connected" if p["router"] == name else "ospf"
     isp = ip(expected["isp"]["address"])
-    want["0.0.0.0/0"] = f"static via {isp}" if name == "r1" else "ospf"
+    want["0.0.0.0/0"] = f"static via {isp}" if name == uplink(expected) else "ospf"
     driver = router(name)
     ospf_settled()
 
@@ -368,7 +382,7 @@ def test_planned_path(source, target, hosts, owners, ospf_settled, expected, che
     """Traffic between lan1 and lan3 goes through r2 (the backup link l13 unused): a traceroute
     from one PC to the other answers hop by hop from r1, r2, r3 (in that order or reversed)."""
     first, last = expected["pcs"][source]["router"], expected["pcs"][target]["router"]
-    want = [first, "r2", last, target]
+    want = [first, relay(expected), last, target]
     address = ip(expected["pcs"][target]["address"])
 
     ospf_settled()
