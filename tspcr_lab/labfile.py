@@ -65,10 +65,49 @@ class LinkSpec:
 @dataclasses.dataclass(frozen=True)
 class ProbePortSpec:
     """A grader-owned probe port plugged into a segment (``[[probe_ports]]``): where checks send and
-    hear raw frames (:mod:`tspcr_lab.probes.frames`)."""
+    hear raw frames (:mod:`tspcr_lab.probes.frames`) and, when it has an ``address`` (and a
+    ``gateway``), IP packets of a probe host of that segment (:mod:`tspcr_lab.probes.packets`).
+    Both may be ``{{ expected.x }}`` placeholders: the trainee's plan says them."""
 
     name: str
     switch: str
+    address: str | None = None  # CIDR, or a placeholder
+    gateway: str | None = None
+
+    def resolve(self, values: dict[str, Any]) -> tuple[ipaddress.IPv4Interface, ipaddress.IPv4Address | None]:
+        """The port's address and gateway with the trainee's ``values`` (``{"params": ...,
+        "expected": ...}``). UserError when it has none or a value is not one."""
+        if self.address is None:
+            raise UserError(f"probe port '{self.name}' has no address in the lab file (address = \"CIDR\"): "
+                            f"it carries raw frames only")
+
+        def fill(key: str, text: str) -> str:
+            def value(match: re.Match) -> str:
+                try:
+                    return str(placeholder_value(values, match))
+                except KeyError:
+                    raise UserError(f"probe port '{self.name}': {key}: no value "
+                                    f"{match.group(1)}{match.group(2)}") from None
+            return PLACEHOLDER_RE.sub(value, text)
+
+        address = fill("address", self.address)
+        try:
+            interface = ipaddress.IPv4Interface(address)
+            if "/" not in address or interface.network.prefixlen >= 31:
+                raise ValueError
+        except ValueError:
+            raise UserError(f"probe port '{self.name}': address {address!r} is not an IPv4 address with its "
+                            f"prefix (e.g. 10.0.0.250/24)") from None
+        gateway = None
+        if self.gateway is not None:
+            text = fill("gateway", self.gateway)
+            try:
+                gateway = ipaddress.IPv4Address(text)
+            except ValueError:
+                raise UserError(f"probe port '{self.name}': gateway {text!r} is not an IPv4 address") from None
+            if gateway not in interface.network:
+                raise UserError(f"probe port '{self.name}': gateway {gateway} is not on {interface.network}")
+        return interface, gateway
 
 
 @dataclasses.dataclass(frozen=True)
@@ -314,8 +353,18 @@ def load_lab(name: str) -> Lab:
     probe_ports: list[ProbePortSpec] = []
     for i, item in enumerate(top.get("probe_ports", list, [])):
         table = _Table(item, f"probe_ports[{i}]", file)
-        probe = ProbePortSpec(table.get("name", str), table.get("switch", str))
+        probe = ProbePortSpec(table.get("name", str), table.get("switch", str),
+                              table.get("address", str, None), table.get("gateway", str, None))
         table.done()
+        for key, value in (("address", probe.address), ("gateway", probe.gateway)):
+            if value is not None and not PLACEHOLDER_RE.search(value):
+                try:
+                    (ipaddress.IPv4Interface if key == "address" else ipaddress.IPv4Address)(value)
+                except ValueError:
+                    raise table.fail(key, f"{value!r} is not an IPv4 {'address with its prefix' if key == 'address' else 'address'}"
+                                     f" nor a {{{{ expected.x }}}} placeholder") from None
+        if probe.gateway is not None and probe.address is None:
+            raise table.fail("gateway", "a gateway needs an address")
         if not NAME_RE.match(probe.name):
             raise table.fail("name", f"'{probe.name}' must be 1-10 lower-case letters or digits")
         if any(other.name == probe.name for other in probe_ports):

@@ -9,7 +9,8 @@ marker and receives fixtures::
 Fixtures: ``lab`` (the lab file), ``params`` (what the trainee was given), ``expected`` (what the
 checks expect), ``hosts`` (a handle per host, ``hosts.pc1.run(...)``), ``devices`` (CLI sessions
 with network devices, ``devices.login("r1", ...)``), ``probe_port`` (a grader-owned port on a lab
-segment: raw frames, ``probe_port("trunk")``), ``check`` (expectations with messages in the
+segment: raw frames, ``probe_port("trunk")``), ``prober`` (the same port as a probe host with an
+address: SYN probes, DNS, DHCP, ``prober("guest").syn(...)``), ``check`` (expectations with messages in the
 trainee's language), ``lab_context`` (all of it).
 
 Outcomes (:func:`classify`): *passed*; *failed* (the trainee's work is wrong: a ``CheckFailed``,
@@ -254,6 +255,24 @@ def probe_port(request: pytest.FixtureRequest, lab_context):
     error, never a pass."""
     from .probes.frames import open_probe_port
 
+    yield from _probes(request, lab_context, open_probe_port)
+
+
+@pytest.fixture
+def prober(request: pytest.FixtureRequest, lab_context):
+    """Opens one of the lab's probe ports that has an address as a probe host of its segment:
+    ``p = prober("guest")``, a :class:`~tspcr_lab.probes.packets.Prober` (SYN and UDP probes, DNS,
+    DHCP, ARP, TCP connections) with the trainee's plan's address, closed after the check, whose
+    probes are the check's evidence. A port the target lacks, or without an address: ProbeError
+    (the check is an error, never a pass)."""
+    from .probes.packets import open_prober
+
+    yield from _probes(request, lab_context, open_prober)
+
+
+def _probes(request: pytest.FixtureRequest, lab_context, opener):
+    """A probe fixture's body: ``opener(context, name, record)`` per port asked for, its probes
+    recorded as the check's evidence, closed after the check."""
     evidence = request.node.stash.setdefault(EVIDENCE, [])
     opened = []
 
@@ -262,7 +281,7 @@ def probe_port(request: pytest.FixtureRequest, lab_context):
             evidence.append({"host": f"probe port {name}", "command": what, "rc": 0, "stdout": detail,
                              "stderr": "", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "duration": 0.0})
 
-        port = open_probe_port(lab_context, name, record)
+        port = opener(lab_context, name, record)
         opened.append(port)
         return port
 

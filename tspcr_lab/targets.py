@@ -35,6 +35,8 @@ class Target:
     endpoints: dict[str, Endpoint] = dataclasses.field(default_factory=dict)
     # a lab's probe port name -> opens it: (name, record) -> tspcr_lab.probes.frames.FramePort
     probe_ports: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+    # a lab's probe port name -> its IP link: (name, interface, gateway) -> tspcr_lab.probes.packets.ProbeLink
+    probe_links: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
 
     def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
         return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
@@ -59,8 +61,15 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
 
         return LocalFramePort(vlab.probe_socket(name), name, record)
 
+    def local_link(name: str, interface, gateway):
+        from .probes.packets import LocalLink
+
+        return LocalLink(name, interface, gateway, *vlab.probe_namespace(name, interface, gateway))
+
     probes = {probe.name: local_port for probe in lab.probe_ports}
-    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints, probes)
+    links = {probe.name: local_link for probe in lab.probe_ports if probe.address}
+    return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints,
+                  probes, links)
 
 
 def station_hosts(lab: Lab, inventory, station: str | None) -> dict[str, str]:
@@ -102,14 +111,16 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
         endpoints[name] = (Endpoint(name, device.hostname, device.port) if device is not None else
                            Endpoint(name, str(data.get("ssh_hostname", name)), int(data.get("ssh_port", 22))))
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints,
-                  _probe_hosts(inventory, station))
+                  *_probe_hosts(inventory, station))
 
 
-def _probe_hosts(inventory, station: str | None) -> dict[str, Callable[..., Any]]:
+def _probe_hosts(inventory, station: str | None) -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:
     """The probe ports the inventory's grader-owned probe hosts offer (their ``probe_ports``
-    data), among the station's group when a station is given: each opened over SSH."""
+    data), among the station's group when a station is given: each opened over SSH, for raw
+    frames and for IP probes."""
     members = inventory.groups[station] if station else list(inventory.hosts)
     ports: dict[str, Callable[..., Any]] = {}
+    links: dict[str, Callable[..., Any]] = {}
     for member in members:
         data = inventory.hosts[member]
         for port, iface in probe_ports_of(inventory.path, member, data).items():
@@ -122,8 +133,13 @@ def _probe_hosts(inventory, station: str | None) -> dict[str, Callable[..., Any]
 
                 return RemoteFramePort(Host(member, make()), iface, name, record)
 
-            ports[port] = open_port
-    return ports
+            def open_link(name: str, interface, gateway, member=member, make=make, iface=iface):
+                from .probes.packets import RemoteLink
+
+                return RemoteLink(name, interface, gateway, Host(member, make()), iface)
+
+            ports[port], links[port] = open_port, open_link
+    return ports, links
 
 
 def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:

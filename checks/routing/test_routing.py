@@ -154,8 +154,11 @@ def ospf_settled(router, hosts, expected):
     seconds (routers just rebooted, a change just made), then let the checks judge what they read:
     a wrong configuration costs this wait once, not once per check. Settled is the first of:
 
-    * converged to the plan: every router that runs OSPF has the adjacencies of the plan Full and
-      routes each other LAN and the default route through the planned next hop;
+    * converged to the plan and in sync: every router that runs OSPF has the adjacencies of the
+      plan Full and routes each other LAN and the default route through the planned next hop,
+      every adjacency Full for IN_SYNC seconds with nothing left to exchange (an adjacency just
+      Full has not brought its LSAs yet: a router routes the plan's way for a few seconds before
+      it learns of the link the trainee's costs make shorter);
     * in sync, whatever the configuration: every adjacency that exists is Full for IN_SYNC
       seconds at least with nothing left to exchange (FRR originates an LSA at most every 5 s:
       what the adjacencies brought has been flooded) and nothing changed for STILL seconds (a
@@ -216,7 +219,7 @@ def ospf_settled(router, hosts, expected):
             if shape(found) != last:
                 last, since = shape(found), now
             still = now - since
-            if converged(found) or (still >= STILL and in_sync(found)) or still >= STEADY or now >= deadline:
+            if (in_sync(found) and (converged(found) or still >= STILL)) or still >= STEADY or now >= deadline:
                 return
             time.sleep(0.5)
 

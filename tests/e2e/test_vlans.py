@@ -121,10 +121,11 @@ def test_grading_leaves_the_switches_unchanged(lab, tmp_path):
     assert {sw: lab.on(sw, "ovs-vsctl show; ip -br addr; ip -br link") for sw in SWITCHES} == configs
 
 
-def test_probe_port_hears_the_trunk_tagged_and_lives_in_the_core_only(lab, expected):
+def test_probe_port_hears_the_trunk_tagged_and_lives_in_the_lab_only(lab, expected):
     """The grader's port on the trunk's cable hears what crosses it as it is on the wire: pc1's
     ARP request for an absent neighbour, tagged with VLAN A (the tag the kernel hands apart is put
-    back). The port is in the instance's core namespace only, never in the machine's."""
+    back). The port's bridge end is in the instance's core namespace, the grader's end in a
+    namespace of its own, neither in the machine's."""
     lab.restore("solved", SWITCHES)
     context = open_context("vlans", instance=INSTANCE)
     try:
@@ -142,6 +143,9 @@ def test_probe_port_hears_the_trunk_tagged_and_lives_in_the_core_only(lab, expec
     core = lab.vlab.load_state().core
     assert "master c16" in subprocess.run(["ip", "-n", core, "link", "show", "dev", "pb_trunk"],
                                           capture_output=True, text=True, check=True).stdout
+    assert subprocess.run(["ip", "-n", core, "link", "show", "dev", "pr_trunk"], capture_output=True).returncode != 0
+    own = subprocess.run(["ip", "-n", f"{core}.trunk", "-br", "link"], capture_output=True, text=True, check=True).stdout
+    assert sorted(line.split()[0].split("@")[0] for line in own.splitlines()) == ["lo", "pr_trunk"]
 
 
 def test_a_probe_port_cut_off_gives_errors_never_a_pass(lab, tmp_path):

@@ -13,11 +13,14 @@ Layout of one running lab instance (``ip-plan`` for one trainee):
   boot.sh then mounts the host's overlay root (the lab's image, read-only, under the host's own
   files), its own /proc and /sys, and starts tini and the host's init (hostname, sysctls,
   ``ifup -a``, services, sshd);
-* per probe port of the lab file (``[[probe_ports]]``), a veth pair in the core namespace: one end
-  (``pb_NAME``) a port of its segment's bridge, the other (``pr_NAME``) the grader's, where checks
-  send and hear raw frames through an AF_PACKET socket (:meth:`VirtualLab.probe_socket`,
-  :mod:`tspcr_lab.probes.frames`). Neither end has an address nor makes one up (``addrgenmode
-  none``): the port says nothing on the segment unless a check sends. It goes with the namespace;
+* per probe port of the lab file (``[[probe_ports]]``), a veth pair: one end (``pb_NAME``) a port
+  of its segment's bridge in the core namespace, the other (``pr_NAME``) the grader's, alone in a
+  network namespace of its own (``tl-<instance>.NAME``, no process in it), where checks send and
+  hear raw frames (:meth:`VirtualLab.probe_socket`, :mod:`tspcr_lab.probes.frames`) and, for a
+  port with an address, IP packets with that namespace's own stack (:meth:`VirtualLab.probe_namespace`,
+  :mod:`tspcr_lab.probes.packets`). No end makes up an address (``addrgenmode none``, IPv6 off):
+  the port says nothing on the segment unless a check sends; the address is the trainee's plan's,
+  set when a check first asks. Forwarding is off there: the port is a host, never a way through;
 * state (writable layers, snapshots, state.json) on a tmpfs at /run/tspcr-lab, which the hosts cannot
   see.
 
@@ -240,11 +243,21 @@ class VirtualLab:
             netns.ip("-n", self.core, "link", "set", switch, "up")
         for probe in self.lab.probe_ports:
             grader_end, bridge_end = probe_port_ifaces(probe.name)
+            space = self.probe_netns(probe.name)
+            netns.add(space)
+            for key in ("net.ipv4.ip_forward=0", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"):
+                subprocess.run(["ip", "netns", "exec", space, "sysctl", "-q", "-w", key], check=True)
+            netns.ip("-n", space, "link", "set", "lo", "up")
             netns.ip("-n", self.core, "link", "add", grader_end, "type", "veth", "peer", "name", bridge_end)
             for end in (grader_end, bridge_end):
                 netns.ip("-n", self.core, "link", "set", end, "addrgenmode", "none")
+            netns.ip("-n", self.core, "link", "set", grader_end, "netns", space)
             netns.ip("-n", self.core, "link", "set", bridge_end, "master", probe.switch, "up")
-            netns.ip("-n", self.core, "link", "set", grader_end, "up")
+            netns.ip("-n", space, "link", "set", grader_end, "up")
+
+    def probe_netns(self, name: str) -> str:
+        """The network namespace of probe port ``name``'s grader end."""
+        return f"{self.core}.{name}"
 
     def _plug(self, host: HostState) -> None:
         """The host's cables (lab links and mgmt0), created in the core namespace with their host
@@ -362,17 +375,40 @@ class VirtualLab:
     def probe_socket(self, name: str) -> socket.socket:
         """A raw AF_PACKET socket bound to the grader's end of probe port ``name`` (every frame of
         its segment; it lives in the core namespace). ProbeError when the port is not there."""
-        grader_end, _ = probe_port_ifaces(name)
-        if netns.ip("-n", self.core, "link", "show", "dev", grader_end, check=False).returncode != 0:
-            raise ProbeError(f"lab {self.instance} has no probe port {name} (brought up before its lab file "
-                             f"declared it, or not up: tspcr-lab down then up again)")
-        sock = netns.socket_in(self.core, socket.AF_PACKET, socket.SOCK_RAW)
+        grader_end = self._probe_end(name)
+        sock = netns.socket_in(self.probe_netns(name), socket.AF_PACKET, socket.SOCK_RAW)
         try:
             sock.bind((grader_end, ETH_P_ALL))
         except OSError:
             sock.close()
             raise
         return sock
+
+    def _probe_end(self, name: str) -> str:
+        """The grader's end of probe port ``name``, there; ProbeError when it is not."""
+        grader_end, _ = probe_port_ifaces(name)
+        space = self.probe_netns(name)
+        if not netns.exists(space) or netns.ip("-n", space, "link", "show", "dev", grader_end, check=False).returncode != 0:
+            raise ProbeError(f"lab {self.instance} has no probe port {name} (brought up before its lab file "
+                             f"declared it, or not up: tspcr-lab down then up again)")
+        return grader_end
+
+    def probe_namespace(self, name: str, interface, gateway) -> tuple[str, str]:
+        """(namespace, interface) of probe port ``name``, holding ``interface`` (an
+        ipaddress.IPv4Interface, the plan's) as its only address and a default route through
+        ``gateway`` (None: none). ProbeError when the port is not there."""
+        grader_end, space = self._probe_end(name), self.probe_netns(name)
+        current = json.loads(netns.ip("-n", space, "-j", "-4", "addr", "show", "dev", grader_end).stdout or "[]")
+        for link in current:
+            for info in link.get("addr_info", []):
+                if f"{info['local']}/{info['prefixlen']}" != str(interface):
+                    netns.ip("-n", space, "addr", "del", f"{info['local']}/{info['prefixlen']}", "dev", grader_end)
+        netns.ip("-n", space, "addr", "replace", str(interface), "dev", grader_end)
+        if gateway is not None:
+            netns.ip("-n", space, "route", "replace", "default", "via", str(gateway), "dev", grader_end)
+        else:
+            netns.ip("-n", space, "route", "del", "default", check=False)
+        return space, grader_end
 
     def _wait_ready(self, state: InstanceState, names: list[str], timeout: float = READY_TIMEOUT) -> None:
         """Wait until every named host's init has finished (it writes /run/tspcr-lab/booted in the
@@ -424,9 +460,10 @@ class VirtualLab:
             except Exception as exc:  # noqa: BLE001 - go on, say it at the end
                 problems.append(f"{host.name}: {exc}")
                 left[host.name] = host
-        netns.delete(self.core)
-        if netns.exists(self.core):
-            problems.append(f"network namespace {self.core} is still there")
+        for space in [self.core, *(n for n in netns.listing() if n.startswith(self.core + "."))]:
+            netns.delete(space)
+            if netns.exists(space):
+                problems.append(f"network namespace {space} is still there")
 
         def note(_function, path, exc_info) -> None:
             problems.append(f"{path}: {exc_info[1]}")

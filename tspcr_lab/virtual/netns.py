@@ -49,7 +49,7 @@ def listing() -> list[str]:
         return []
 
 
-def socket_in(name: str, family: int = socket.AF_INET, kind: int = socket.SOCK_STREAM) -> socket.socket:
+def socket_in(name: str, family: int = socket.AF_INET, kind: int = socket.SOCK_STREAM, proto: int = 0) -> socket.socket:
     """A socket that lives in network namespace ``name``.
 
     A socket keeps the namespace it was created in, so a short-lived thread enters the namespace
@@ -67,7 +67,7 @@ def socket_in(name: str, family: int = socket.AF_INET, kind: int = socket.SOCK_S
                     raise OSError(err, f"setns({name}): {os.strerror(err)}")
             finally:
                 os.close(fd)
-            box["socket"] = socket.socket(family, kind)
+            box["socket"] = socket.socket(family, kind, proto)
         except OSError as exc:
             box["error"] = exc
 
