@@ -70,7 +70,8 @@ def matches(frame: bytes, rules: list[dict]) -> dict | None:
 
 
 def exchange(open_socket, iface: str, frames: list[bytes], packets: list[tuple[str, bytes]],
-             hold_udp: list[tuple[str, int]], seconds: float, stop: dict | None = None) -> tuple[str, list]:
+             hold_udp: list[tuple[str, int]], seconds: float, stop: dict | None = None,
+             source: str | None = None) -> tuple[str, list]:
     """Send ``frames`` (Ethernet) and ``packets`` ((destination, IPv4 packet)), listen ``seconds``
     at most. Returns the interface's MAC address and what was heard, in order: ``(seconds since
     the start, outgoing, frame bytes)``, the frames sent included (as the wire saw them)."""
@@ -91,6 +92,8 @@ def exchange(open_socket, iface: str, frames: list[bytes], packets: list[tuple[s
             holders.append(holder)
         if packets:
             raw = open_socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            if source:  # routed as the probe's address (a probe host's table of its own)
+                raw.bind((source, 0))
         start = time.monotonic()
         for frame in frames:
             capture.send(frame)
@@ -194,7 +197,8 @@ def main() -> None:
             return
         mac, heard = exchange(open_socket, request["iface"], [bytes.fromhex(f) for f in request["frames"]],
                               [(d, bytes.fromhex(p)) for d, p in request["packets"]],
-                              [tuple(h) for h in request["hold_udp"]], request["seconds"], request.get("stop"))
+                              [tuple(h) for h in request["hold_udp"]], request["seconds"], request.get("stop"),
+                              request["address"].split("/")[0])
         print(json.dumps({"mac": mac, "heard": [[t, o, d.hex()] for t, o, d in heard]}))
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         print(json.dumps({"error": str(exc)}))
