@@ -181,10 +181,13 @@ def latency(calls: int) -> dict:
 
 # --- 3. a class -----------------------------------------------------------------------------------
 
-def klass(work: Path, trainees: int) -> dict:
+def klass(work: Path, trainees: int, lab: str = LAB, seed: int = SEED) -> dict:
+    """``up --class``, a solve per trainee, ``grade --class``, memory and ``down --class`` of a
+    class of ``trainees`` on ``lab`` (trainee ids v01...: instances LAB-v01...)."""
+    LAB = lab  # noqa: N806 - the lab of this class, as the module's constant names the default
     ids = [f"v{i:02d}" for i in range(1, trainees + 1)]
     class_file = work / "class.toml"
-    class_file.write_text(f"[class]\nname = \"bench-vlans\"\nseed = {SEED}\n" + "".join(
+    class_file.write_text(f"[class]\nname = \"bench-{lab}\"\nseed = {seed}\n" + "".join(
         f'\n[[trainees]]\nid = "{tid}"\nname = "Trainee {tid}"\n' for tid in ids))
     tspcr("down", LAB, "--class", str(class_file))
     out: dict = {"trainees": len(ids)}
