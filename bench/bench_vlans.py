@@ -184,30 +184,29 @@ def latency(calls: int) -> dict:
 def klass(work: Path, trainees: int, lab: str = LAB, seed: int = SEED) -> dict:
     """``up --class``, a solve per trainee, ``grade --class``, memory and ``down --class`` of a
     class of ``trainees`` on ``lab`` (trainee ids v01...: instances LAB-v01...)."""
-    LAB = lab  # noqa: N806 - the lab of this class, as the module's constant names the default
     ids = [f"v{i:02d}" for i in range(1, trainees + 1)]
     class_file = work / "class.toml"
     class_file.write_text(f"[class]\nname = \"bench-{lab}\"\nseed = {seed}\n" + "".join(
         f'\n[[trainees]]\nid = "{tid}"\nname = "Trainee {tid}"\n' for tid in ids))
-    tspcr("down", LAB, "--class", str(class_file))
+    tspcr("down", lab, "--class", str(class_file))
     out: dict = {"trainees": len(ids)}
     before = tmpfs_used()
-    out["up"], proc = tspcr("up", LAB, "--class", str(class_file))
+    out["up"], proc = tspcr("up", lab, "--class", str(class_file))
     out["up_split"] = up_split(proc)
     out["solve_each"] = []
     for tid in ids:
-        elapsed, _ = tspcr("solve", LAB, "--instance", f"{LAB}-{tid}")
+        elapsed, _ = tspcr("solve", lab, "--instance", f"{lab}-{tid}")
         out["solve_each"].append(elapsed)
     out["solve"] = sum(out["solve_each"])
-    grade_argv = ["grade", LAB, "--class", str(class_file), "--out", str(work / "class"), "--key", str(work / "exam.key")]
+    grade_argv = ["grade", lab, "--class", str(class_file), "--out", str(work / "class"), "--key", str(work / "exam.key")]
     out["grade"], _ = tspcr(*grade_argv, ok=(0, 1))
     out["scores"] = sorted({results_score(work / "class" / tid / "results.json") for tid in ids})
-    instances = [f"{LAB}-{tid}" for tid in ids]
+    instances = [f"{lab}-{tid}" for tid in ids]
     mem = memory([p for inst in instances for p in host_processes(inst)])
     mem["tmpfs_used"] = tmpfs_used() - before
     mem["tmpfs_folders"] = sum(tree_bytes(STATE_ROOT / inst) for inst in instances)
     out["memory"] = mem
-    out["down"], _ = tspcr("down", LAB, "--class", str(class_file))
+    out["down"], _ = tspcr("down", lab, "--class", str(class_file))
     out["class_file"] = str(class_file)
     return out
 
