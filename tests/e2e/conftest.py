@@ -14,6 +14,7 @@ import pytest
 
 from tspcr_lab.labfile import load_lab
 from tspcr_lab.virtual.lab import VirtualLab
+from tspcr_lab.virtual import netns
 
 INSTANCE = "e2e-ipplan"
 SEED = 4242
@@ -84,7 +85,11 @@ class LabUnderTest:
         return self
 
     def down(self) -> None:
+        """Down, and nothing of the instance left: no namespace of its (core, probe ports')."""
         self.vlab.down(quiet=True)
+        core = self.vlab.core
+        left = [n for n in netns.listing() if n == core or n.startswith(core + ".")]
+        assert not left, f"down left namespaces behind: {left}"
 
     def cli(self, command: str, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         return cli(command, self.lab_id, "--instance", self.instance, *args, check=check)
