@@ -221,6 +221,8 @@ def test_blocked_sites(pc, hosts, expected, check):
     sites_up(hosts, expected, expected["blocked"])
     urls = [f"http://{site}/" for site in expected["blocked"]] + [f"https://{expected['blocked'][0]}/"]
     fetches = [as_user(hosts[pc], user, url) for url in urls]
+    if not all(refusal(f) for f in fetches):
+        hosts.gw.run("true")  # gw down: an error, not the trainee's failure
     leaked = [f for f in fetches if any(expected["sites"][s]["token"] in f.text for s in expected["blocked"])]
     check.that(not leaked, fr=f"{pc} ({user}) obtient la page d'un site interdit : {'; '.join(f.summary() for f in leaked)}",
                en=f"{pc} ({user}) gets the page of a forbidden site: {'; '.join(f.summary() for f in leaked)}")
@@ -283,7 +285,7 @@ def test_no_direct_access_from_pc(pc, hosts, expected, prober, check):
 
 
 @pytest.mark.competency("032", points=1)
-def test_not_an_open_proxy(expected, prober, check):
+def test_not_an_open_proxy(hosts, expected, prober, check):
     """A client on the internet side (the grader's probe) asking gw's proxy port for a site gets
     no page: no connection, or a refusal. Controls: gw answers on the internet side (ARP), and the
     proxy answers on the LAN (an HTTP answer, whatever it says): a proxy that is not running is
@@ -291,6 +293,8 @@ def test_not_an_open_proxy(expected, prober, check):
     site = expected["allowed"][0]
     port = expected["port"]
     lan_answer = prober("lan").connect(expected["gw"]["lan"], port, send=request(site), timeout=8)
+    if not status_of(lan_answer):
+        hosts.gw.run("true")
     check.that(status_of(lan_answer), fr=f"aucun proxy ne répond sur {expected['gw']['lan']}:{port} : rien à juger",
                en=f"no proxy answers on {expected['gw']['lan']}:{port}: nothing to judge")
     wan = prober("wan")
@@ -432,6 +436,8 @@ def test_access_log(hosts, expected, check):
     for pc in PCS:
         url = f"http://{site}/tspcr-log-{secrets.token_hex(6)}"  # a path: squid strips query terms from its log
         fetch = parse_fetch(url, hosts[pc].run(curl_line(url, "--proxy", proxy), timeout=15))
+        if fetch.code == 0:
+            hosts.gw.run("true")
         check.that(fetch.code != 0, fr=f"le proxy {proxy} ne répond pas à {pc} : rien à journaliser",
                    en=f"the proxy {proxy} does not answer {pc}: nothing to log")
         asked[pc] = url
