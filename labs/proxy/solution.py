@@ -48,7 +48,9 @@ if host.name == "gw":
         "nft -f /etc/nftables.conf",
         "if command -v systemctl >/dev/null; then systemctl enable nftables; fi",
         "squid -k parse 2>/dev/null",
-        "service squid restart",
+        # reload (squid -k reconfigure) takes the new port and rules at once; a restart would wait
+        # for the running squid's shutdown_lifetime (30 s by default)
+        "service squid reload",
     ])
 
 elif host.name in plan["pcs"]:
