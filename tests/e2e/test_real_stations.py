@@ -33,7 +33,11 @@ from .stations import Stations, image_info
 
 SEED = 4242
 TRAINEE = "Test Trainee"
-LABS = available_labs()
+# Labs not yet runnable on real stations (open work, issue 12): firewall and proxy start nftables
+# at boot the virtual lab's way only (a real host has systemctl or rc links), and fw's solution
+# filters the stations' management interface (named unlike the virtual lab's mgmt0).
+NOT_ON_REAL_STATIONS_YET = {"firewall", "proxy"}
+LABS = [lab for lab in available_labs() if lab not in NOT_ON_REAL_STATIONS_YET]
 # Checks that pass on a lab's untouched state: they check what the lab's own server guarantees.
 PASS_UNTOUCHED = {"mail-client": {"test_server_refuses_plaintext_login"},
                   # a factory switch is one LAN: PCs of one department do reach each other
