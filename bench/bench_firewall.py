@@ -32,7 +32,7 @@ from pathlib import Path
 from bench_vlans import GRADE_TARGET, ROOT, UP_TARGET, host_memory, klass, mark, mib, results_score, tspcr, up_split
 
 LAB = "firewall"
-INSTANCE = "h1-bench-firewall"
+INSTANCE = "bench-firewall"
 SEED = 4242
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from bench_vlans import GRADE_TARGET, ROOT, UP_TARGET, host_memory, mark, mib, results_score, tspcr, up_split
 
 LAB = "proxy"
-INSTANCE = "h3-bench-proxy"
+INSTANCE = "bench-proxy"
 SEED = 4242
 
 

@@ -4,7 +4,7 @@ baseline after a candidate's changes.
 
 Two routers r1, r2 are stations (:class:`~tests.e2e.stations.Stations`: Debian systems of the
 hosts' image in user namespaces of their own, reached only over SSH from an admin namespace) of a
-small lab written here (``h2-baseline``: lab.toml, params.py, baseline/r1.cfg and r2.cfg with
+small lab written here (``baseline-lab``: lab.toml, params.py, baseline/r1.cfg and r2.cfg with
 placeholders). Each runs FRR 8.4 (ospfd enabled, integrated configuration) and has a user
 ``admin`` whose login shell is vtysh (group frrvty, /etc/frr writable by it), as a router's
 administrator logs in. The inventory declares them as network devices (``device_type``
@@ -168,13 +168,13 @@ def frr_image() -> tuple[Path, int, int] | None:
 
 
 class RouterStations(Stations):
-    """Stations whose namespaces are named h2-<token>-... (this test's own prefix)."""
+    """Stations whose namespaces are named rs-<token>-... (this test's own prefix)."""
 
     def __init__(self, *args):
         super().__init__(*args)
-        self.switch_ns, self.admin_ns = f"h2-{self.token}-switch", f"h2-{self.token}-admin"
+        self.switch_ns, self.admin_ns = f"rs-{self.token}-switch", f"rs-{self.token}-admin"
         for station in self.stations.values():
-            station.netns = f"h2-{self.token}-{station.name}"
+            station.netns = f"rs-{self.token}-{station.name}"
 
 
 def write_lab(root: Path, lab_id: str, baselines: dict[str, str]) -> Path:
@@ -243,7 +243,7 @@ def routers(tmp_path_factory):
     image = frr_image()
     if image is None:
         pytest.skip("no built hosts' image holds frr (the routing lab's package: make setup builds it)")
-    lab_dir = write_lab(tmp_path_factory.mktemp("labs"), "h2-baseline", BASELINE)
+    lab_dir = write_lab(tmp_path_factory.mktemp("labs"), "baseline-lab", BASELINE)
     stations = RouterStations(load_lab(str(lab_dir)), *image)
     stations.up()
     try:
@@ -330,7 +330,7 @@ def test_save_writes_the_baseline(routers):
 
 def test_a_refused_line_is_one_line_error(routers, tmp_path):
     bad = dict(BASELINE, r2=BASELINE["r2"].replace(" ip address {{ params.link }}.2/24", " ip adress {{ params.link }}.2/24"))
-    lab_dir = write_lab(tmp_path, "h2-badbase", bad)
+    lab_dir = write_lab(tmp_path, "baseline-bad", bad)
     proc = routers.cli("--host", "r2", lab_dir=lab_dir)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()

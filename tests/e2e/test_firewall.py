@@ -12,7 +12,7 @@ from tspcr_lab.params import generate
 from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
 
 SEED = 4242
-INSTANCE = "h1-e2e-firewall"
+INSTANCE = "e2e-firewall"
 WORKED_ON = ("fw", "srv1", "web")  # the trainee's work: fw's firewall and service, the passwords
 
 ALL_CHECKS = {

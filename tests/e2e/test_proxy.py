@@ -13,7 +13,7 @@ from tspcr_lab.params import generate
 from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
 
 SEED = 4242
-INSTANCE = "h6-e2e-proxy"
+INSTANCE = "e2e-proxy"
 WORK = ("gw", "pc1", "pc2")  # the trainee's work is on the gateway and the PCs
 
 ALL_CHECKS = {
