@@ -38,6 +38,22 @@ def _vlab(lab_name: str, instance: str | None):
     return VirtualLab(_lab(lab_name), instance)
 
 
+def _orphan(lab_name: str, instance: str | None):
+    """The instance of LAB that is up although LAB's file is gone or broken (a lab removed or
+    renamed while it ran), so that it can still be taken down; None when there is none."""
+    from .virtual.lab import STATE_ROOT, VirtualLab, load_instance_state, require_root
+
+    require_root()
+    name = instance or lab_name
+    if not (STATE_ROOT / name / "state.json").is_file():
+        return None
+    try:
+        state = load_instance_state(name)
+    except (UserError, ValueError, TypeError, KeyError):
+        return None
+    return VirtualLab(None, name) if state.lab == lab_name else None
+
+
 def _instance_for_host(lab_name: str | None, instance: str | None) -> str:
     """The running instance meant by a command that names only a host."""
     from .virtual.lab import require_root, running_instances
@@ -238,7 +254,13 @@ def down(lab_name: str, instance: str | None, class_file: str | None) -> None:
         prune_clocks(STATE_ROOT / "portal")
         out.print(f"lab {lab_name} is down for the class ({len(removed)} hosts removed in {time.monotonic() - t0:.2f} s)")
         return
-    vlab = _vlab(lab_name, instance)
+    try:
+        vlab = _vlab(lab_name, instance)
+    except UserError as problem:
+        vlab = _orphan(lab_name, instance)
+        if vlab is None:
+            raise
+        out.print(f"{problem}; taking down {vlab.instance} from its saved state")
     removed = vlab.down()
     prune_clocks(STATE_ROOT / "portal")
     out.print(f"lab {vlab.instance} is down ({len(removed)} hosts removed in {time.monotonic() - t0:.2f} s)")
@@ -254,7 +276,13 @@ def status(as_json: bool) -> None:
     require_root()
     data = []
     for instance in running_instances():
-        data.append(VirtualLab(load_lab(load_instance_state(instance).lab), instance).status())
+        item = VirtualLab(None, instance).status()  # from the saved state alone
+        try:
+            load_lab(item["lab"])
+            item["lab_missing"] = False
+        except UserError:  # a lab removed or broken while it ran: still listed, and down works
+            item["lab_missing"] = True
+        data.append(item)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -263,6 +291,8 @@ def status(as_json: bool) -> None:
         return
     for item in data:
         stale = " - stale: tspcr-lab down cleans it" if item["stale"] else ""
+        if item["lab_missing"]:
+            stale += f" - its lab file is gone or broken (tspcr-lab down {item['lab']} --instance {item['instance']})"
         owner = f", class {item['owner']}" if item["owner"] else ""
         table = Table("host", "role", "state", "mgmt", "pid",
                       title=f"{item['instance']} (lab {item['lab']}, trainee {item['trainee'] or '-'}, "

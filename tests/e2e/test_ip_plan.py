@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -234,6 +235,34 @@ def test_down_removes_everything():
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert "e2e-down" not in links and "m-pc1" not in links
+
+
+def test_an_instance_whose_lab_file_is_gone_is_listed_and_taken_down(tmp_path):
+    """A lab started from a folder (an instructor's draft) that is then removed or broken: status
+    still lists its instance, and down removes it from its saved state."""
+    import shutil
+
+    from tspcr_lab.virtual.lab import STATE_ROOT
+
+    folder = tmp_path / "draft-lab"
+    shutil.copytree(Path(__file__).parents[2] / "labs" / "ip-plan", folder)
+    lab_toml = folder / "lab.toml"
+    lab_toml.write_text(lab_toml.read_text(encoding="utf-8").replace('id = "ip-plan"', 'id = "draft-lab"', 1),
+                        encoding="utf-8")
+    cli("down", str(folder), "--instance", "e2e-draft")
+    cli("up", str(folder), "--instance", "e2e-draft", "--seed", "1", check=True)
+    try:
+        shutil.rmtree(folder)
+        listed = json.loads(cli("status", "--json", check=True).stdout)
+        mine = [item for item in listed if item["instance"] == "e2e-draft"]
+        assert mine and mine[0]["lab"] == "draft-lab" and mine[0]["lab_missing"] is True
+        assert all(host["running"] for host in mine[0]["hosts"].values())
+        assert "e2e-draft" in cli("status", check=True).stdout
+    finally:
+        proc = cli("down", "draft-lab", "--instance", "e2e-draft")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "unknown lab 'draft-lab'" in proc.stdout and "is down" in proc.stdout
+    assert not (STATE_ROOT / "e2e-draft").exists()
 
 
 def test_selftest():

@@ -90,8 +90,9 @@ title = { fr = "Montage" }
 
 def test_real_repo_counts(rows):
     # checks/ip-plan/test_ip_plan.py: 030 = 4 checks over PCS (2 each); 007 = 2 over PCS + 2 single ones;
-    # checks/routing/test_routing.py: 030 = one check over the 3 routers
-    assert (rows["030"]["labs"], rows["030"]["checks"]) == ({"ip-plan": 8, "routing": 3}, 11)
+    # checks/routing/test_routing.py: 030 = one check over the 3 routers;
+    # checks/dhcp-dns/test_dhcp_dns.py: 030 = 2 checks over its 2 PCs
+    assert (rows["030"]["labs"], rows["030"]["checks"]) == ({"dhcp-dns": 4, "ip-plan": 8, "routing": 3}, 15)
     assert (rows["007"]["labs"], rows["007"]["checks"]) == ({"ip-plan": 6}, 6)
 
 

@@ -190,3 +190,15 @@ def test_probe_port_address_in_a_lab_file(monkeypatch, tmp_path):
                           ('address = "{{ expected.x }}"\ngateway = "router"', "probe_ports[0].gateway: 'router'")):
         with pytest.raises(UserError, match=re.escape(detail)):
             with_port(lines)
+
+
+def test_dns_to_a_closed_port_says_who_answered_unreachable_at_once():
+    network = Network({}, {53: "closed"})
+    evidence = []
+    answer = Prober(network, lambda what, detail: evidence.append((what, detail))).dns(TARGET, "srv1.corp.lan")
+    assert answer.rcode is None and answer.unreachable == TARGET and answer.values() == []
+    assert answer.summary() == f"no answer (ICMP port unreachable from {TARGET})"
+    assert evidence[0][1].startswith(f"no answer (ICMP port unreachable from {TARGET})")
+    # a server that says nothing at all: no answer, nobody named
+    silent = Prober(Network({})).dns(TARGET, "srv1.corp.lan")
+    assert silent.rcode is None and silent.unreachable is None and silent.summary() == "no answer"

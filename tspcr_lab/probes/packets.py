@@ -110,6 +110,7 @@ class DnsAnswer:
     rcode: str | None
     records: tuple[DnsRecord, ...] = ()
     authoritative: bool = False
+    unreachable: str | None = None  # no answer, but an ICMP "port unreachable" from that address
 
     def values(self, qtype: str | None = None) -> list[str]:
         """The values of the answer's records of type ``qtype`` (the question's by default)."""
@@ -118,7 +119,7 @@ class DnsAnswer:
 
     def summary(self) -> str:
         if self.rcode is None:
-            return "no answer"
+            return f"no answer (ICMP port unreachable from {self.unreachable})" if self.unreachable else "no answer"
         shown = "; ".join(f"{r.name} {r.type} {r.value}" for r in self.records) or "no record"
         return f"{self.rcode}{' (authoritative)' if self.authoritative else ''}: {shown}"
 
@@ -405,12 +406,20 @@ class Prober:
         sport, ident = self._sports(1)[0], random.getrandbits(16)
         query = s.IP(src=self.address, dst=server) / s.UDP(sport=sport, dport=53) / s.DNS(
             id=ident, rd=1, qd=s.DNSQR(qname=qname, qtype=qtype))
-        stop = {"count": 1, "match": [{"proto": 17, "src": server, "sport": 53, "dport": sport}]}
+        # an answer, or the ICMP error that says nothing listens (the server's port 53 closed)
+        stop = {"count": 1, "match": [{"proto": 17, "src": server, "sport": 53, "dport": sport},
+                                      {"proto": 1, "src": server}]}
         heard = self._exchange(packets=[(server, bytes(query))], hold_udp=[(self.address, sport)],
                                seconds=timeout, stop=stop)
         answer = DnsAnswer(server, qname, qtype, None)
         for packet in self._incoming_ip(heard):
-            if s.DNS in packet and packet.src == server and packet[s.UDP].dport == sport and packet[s.DNS].id == ident:
+            if s.ICMP in packet:
+                if packet[s.ICMP].type == 3 and packet[s.ICMP].code == 3 and s.UDPerror in packet \
+                        and packet[s.UDPerror].sport == sport:
+                    answer = DnsAnswer(server, qname, qtype, None, unreachable=packet.src)
+                continue
+            if s.DNS in packet and s.UDP in packet and packet.src == server and packet[s.UDP].dport == sport \
+                    and packet[s.DNS].id == ident:
                 answer = _dns_answer(packet[s.DNS], server, qname, qtype)
                 break
         self._note(f"DNS {qtype} {qname} @{server} ({timeout:g} s)", [answer.summary(), *self._packets(heard)])

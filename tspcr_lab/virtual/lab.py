@@ -138,8 +138,13 @@ def _process_alive(pid: int, started: float) -> bool:
 class VirtualLab:
     """One instance of a lab on this machine. ``instance`` defaults to the lab's id."""
 
-    def __init__(self, lab: Lab, instance: str | None = None):
+    def __init__(self, lab: Lab | None, instance: str | None = None):
+        """``lab`` None: an instance already up whose lab file is gone or broken, which can still be
+        listed and taken down from its saved state (``instance`` is then required)."""
+        if lab is None and instance is None:
+            raise ValueError("an instance without its lab needs its name")
         self.lab = lab
+        self.lab_id = lab.id if lab is not None else None
         self.instance = instance or lab.id
         if not INSTANCE_RE.match(self.instance):
             raise UserError(f"instance name '{self.instance}' must be 1-40 lower-case letters, digits or '-'")
@@ -155,7 +160,7 @@ class VirtualLab:
         return self.dir / "hosts" / host
 
     def load_state(self) -> InstanceState:
-        return load_instance_state(self.instance, self.lab.id)
+        return load_instance_state(self.instance, self.lab_id)
 
     def is_up(self) -> bool:
         return self.state_file.is_file()
@@ -187,6 +192,8 @@ class VirtualLab:
 
     # -- up / down ---------------------------------------------------------------------------
     def up(self, seed: int, trainee: str, owner: str = "") -> InstanceState:
+        if self.lab is None:
+            raise UserError(f"lab {self.instance}: its lab file is needed to start it")
         require_root()
         rootfs_dir = image.current_rootfs()
         ids = image.id_range()
