@@ -167,16 +167,6 @@ def frr_image() -> tuple[Path, int, int] | None:
     return None
 
 
-class RouterStations(Stations):
-    """Stations whose namespaces are named rs-<token>-... (this test's own prefix)."""
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.switch_ns, self.admin_ns = f"rs-{self.token}-switch", f"rs-{self.token}-admin"
-        for station in self.stations.values():
-            station.netns = f"rs-{self.token}-{station.name}"
-
-
 def write_lab(root: Path, lab_id: str, baselines: dict[str, str]) -> Path:
     folder = root / lab_id
     (folder / "baseline").mkdir(parents=True)
@@ -188,7 +178,7 @@ def write_lab(root: Path, lab_id: str, baselines: dict[str, str]) -> Path:
 
 
 class Routers:
-    def __init__(self, stations: RouterStations, lab_dir: Path):
+    def __init__(self, stations: Stations, lab_dir: Path):
         self.stations, self.lab_dir = stations, lab_dir
         self.secrets = stations.root / "secrets"
         self.secrets.mkdir(mode=0o700)
@@ -244,7 +234,7 @@ def routers(tmp_path_factory):
     if image is None:
         pytest.skip("no built hosts' image holds frr (the routing lab's package: make setup builds it)")
     lab_dir = write_lab(tmp_path_factory.mktemp("labs"), "baseline-lab", BASELINE)
-    stations = RouterStations(load_lab(str(lab_dir)), *image)
+    stations = Stations(load_lab(str(lab_dir)), *image)
     stations.up()
     try:
         for name in ("r1", "r2"):

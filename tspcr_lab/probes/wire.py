@@ -20,6 +20,7 @@ value of that field (each port answered, each DHCP client served).
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import json
 import select
 import socket
@@ -158,8 +159,9 @@ def connect(open_socket, source: str | None, target: str, port: int, send: bytes
 
 def configure(iface: str, address: str, gateway: str | None, table: int) -> None:
     """A real probe host's interface: up, the probe's address (and only it) on it, IPv6 off, and,
-    with a gateway, a default route through it for the probe's own address (a routing table of
-    its own, ``table``, so that other probe interfaces of the same host keep theirs)."""
+    with a gateway, routes for the probe's own address in a routing table of its own (``table``,
+    so that other probe interfaces of the same host keep theirs): its segment, then a default
+    route through the gateway."""
     def ip(*args: str, check: bool = True) -> str:
         proc = subprocess.run(["ip", *args], capture_output=True, text=True)
         if check and proc.returncode != 0:
@@ -176,6 +178,9 @@ def configure(iface: str, address: str, gateway: str | None, table: int) -> None
     ip("addr", "replace", address, "dev", iface)
     if gateway:
         local = address.split("/")[0]
+        # the segment itself first (a target on it is reached directly, not through the gateway)
+        network = str(ipaddress.IPv4Interface(address).network)
+        ip("route", "replace", network, "dev", iface, "src", local, "table", str(table))
         ip("route", "replace", "default", "via", gateway, "dev", iface, "table", str(table))
         if f"from {local} lookup {table}" not in ip("rule", "list"):
             ip("rule", "add", "from", local, "table", str(table))
