@@ -30,7 +30,7 @@ import pytest
 from tspcr_lab.errors import ProbeError
 from tspcr_lab.expect import eventually
 from tspcr_lab.probes import FileContent
-from tspcr_lab.probes.system import ServiceAtBoot
+from tspcr_lab.probes.nftables import NftablesAtBoot, NftRuleset, SavedRuleset
 
 PCS = ["pc1", "pc2"]
 MARK = "@@tspcr:curl"
@@ -309,44 +309,26 @@ def test_not_an_open_proxy(hosts, expected, prober, check):
                   f"{expected['gw']['wan']}:{port} (HTTP {status})")
 
 
-# Counters (packets, bytes) and handles vary; the rules do not.
-COUNTER_RE = re.compile(r"\s*counter packets \d+ bytes \d+|\s*# handle \d+")
-
-
-def ruleset(text: str) -> list[str]:
-    return [line.rstrip() for line in (COUNTER_RE.sub("", raw) for raw in text.splitlines()) if line.strip()]
-
-
 @pytest.mark.competency("032", points=1)
 def test_firewall_saved(hosts, check):
-    """gw's rules come back at boot: nftables is started at boot, /etc/nftables.conf loads (in a
-    network namespace of its own, nothing applied to gw) the very ruleset gw runs now, and that
-    ruleset drops or rejects something."""
+    """gw's rules come back at boot: a rules file is loaded at boot (/etc/nftables.conf by the
+    nftables service, or any file by ifupdown: a pre-up line or a hook), it loads (in a network namespace of its own, nothing
+    applied to gw) the very ruleset gw runs now, and that ruleset drops or rejects something."""
     gw = hosts.gw
-    boot = gw.probe(ServiceAtBoot, "nftables")
+    boot = gw.probe(NftablesAtBoot)
     check.that(boot.enabled, fr=f"nftables n'est pas chargé au démarrage de gw ({boot.evidence()})",
                en=f"nftables is not loaded when gw boots ({boot.evidence()})")
-    saved = gw.probe(FileContent, "/etc/nftables.conf")
-    check.that(saved is not None, fr="gw : aucune règle enregistrée (/etc/nftables.conf absent)",
-               en="gw: no rules saved (/etc/nftables.conf missing)")
-    loaded = gw.run("unshare --net sh -c 'nft -f /etc/nftables.conf && nft list ruleset'")
-    if loaded.rc != 0 and "unshare" in (loaded.stderr or ""):
-        raise ProbeError(f"gw: cannot open a network namespace to load the saved rules: {loaded.stderr.strip()[-200:]}")
-    check.that(loaded.rc == 0, fr=f"gw : /etc/nftables.conf ne se charge pas : {(loaded.stderr or '').strip()[-200:]}",
-               en=f"gw: /etc/nftables.conf does not load: {(loaded.stderr or '').strip()[-200:]}")
-    running = gw.run("nft list ruleset")
-    if running.rc != 0:
-        raise ProbeError(f"gw: nft list ruleset failed: {(running.stderr or '').strip()[-200:]}")
-    now, boot_rules = ruleset(running.stdout), ruleset(loaded.stdout)
-    missing = [line.strip() for line in now if line not in boot_rules]
-    extra = [line.strip() for line in boot_rules if line not in now]
+    path = boot.file()
+    saved = gw.probe(SavedRuleset, path)
+    check.that(saved.exists, fr=f"gw : aucune règle enregistrée ({path} absent)", en=f"gw: no rules saved ({path} missing)")
+    check.that(saved.loads, fr=f"gw : {path} ne se charge pas : {saved.error}", en=f"gw: {path} does not load: {saved.error}")
+    missing, extra = gw.probe(NftRuleset).compare(saved.ruleset)
     check.that(not missing and not extra,
-               fr=f"gw : les règles en cours ne sont pas celles de /etc/nftables.conf ; non enregistré : "
+               fr=f"gw : les règles en cours ne sont pas celles de {path} ; non enregistré : "
                   f"{'; '.join(missing) or '-'} ; enregistré mais pas en cours : {'; '.join(extra) or '-'}",
-               en=f"gw: the running rules are not those of /etc/nftables.conf; not saved: "
+               en=f"gw: the running rules are not those of {path}; not saved: "
                   f"{'; '.join(missing) or '-'}; saved but not running: {'; '.join(extra) or '-'}")
-    words = " ".join(boot_rules).replace(";", " ").split()
-    check.that("drop" in words or "reject" in words,
+    check.that(saved.ruleset.blocks_anything,
                fr="gw : les règles enregistrées ne bloquent rien (aucun drop ni reject)",
                en="gw: the saved rules block nothing (no drop nor reject)")
 

@@ -13,11 +13,11 @@ import shlex
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
+from tspcr_lab.provision.firewall import nftables_at_boot
+
 plan = host.data.lab_expected
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"
 proxy = f"{plan['gw']['lan']}:{plan['port']}"
 
 if host.name == "gw":
@@ -42,11 +42,9 @@ if host.name == "gw":
         dest="/etc/nftables.conf",
         mode="755",
     )
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name="gw: nftables at boot (virtual lab host)", path=BOOT_SERVICES, line="nftables")
+    nftables_at_boot()
     server.shell(name="gw: apply", commands=[
         "nft -f /etc/nftables.conf",
-        "if command -v systemctl >/dev/null; then systemctl enable nftables; fi",
         "squid -k parse 2>/dev/null",
         # reload (squid -k reconfigure) takes the new port and rules at once; a restart would wait
         # for the running squid's shutdown_lifetime (30 s by default)

@@ -50,8 +50,9 @@ def test_untouched_lab_fails_with_clear_messages(lab, expected, tmp_path):
                                                    f"port 80 (SYN-ACK ttl 63), 443 (SYN-ACK ttl 63)")
     assert messages["test_no_direct_access_from_pc[pc1]"].startswith(
         f"pc1 ({expected['pcs']['pc1']['users'][0]}) joint le site en direct, sans le proxy : http://{site}/: HTTP 200 via {web}:80")
-    assert messages["test_firewall_saved"] == ("nftables n'est pas chargé au démarrage de gw "
-                                               "(/etc/tspcr-lab/boot-services: not listed)")
+    assert messages["test_firewall_saved"] == ("nftables n'est pas chargé au démarrage de gw (nftables service: "
+                                               "/etc/tspcr-lab/boot-services: not listed; no ifupdown line or hook "
+                                               "runs nft -f)")
     assert messages["test_browser_policy[pc2]"] == f"pc2 : {expected['policy_file']} n'existe pas"
     if expected["port"] != 3128:  # Debian's squid listens on 3128
         assert messages["test_proxy_serves_lan"] == f"rien n'écoute sur {proxy} (gw, port du proxy) depuis le réseau local"
