@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tspcr_lab.labfile import load_lab
+from tspcr_lab.params import generate
 from tspcr_lab.virtual.lab import VirtualLab
 from tspcr_lab.virtual import netns
 
@@ -83,6 +84,20 @@ class LabUnderTest:
         self.cli("solve", check=True)
         self.snapshot("solved", hosts)
         return self
+
+    # What grading may change in a host's writable layer: the logins' records (wtmp, btmp,
+    # lastlog under var/log, which the first login creates), daemons' logs, run-time files.
+    RUNTIME = ("var/log", "run/", "var/run", "tmp/")
+
+    def files(self, hosts, also: tuple[str, ...] = (), exact: dict[str, tuple[str, ...]] | None = None) -> dict:
+        """Every file of ``hosts``' writable layers (type, mode, owner, size, mtime, content),
+        but the run-time ones (:attr:`RUNTIME`), those under the prefixes ``also`` and, per
+        host, the paths of ``exact``: what grading must leave as it is."""
+        exact = exact or {}
+        skip = (*self.RUNTIME, *also)
+        return {h: {path: digest for path, digest in tree_digest(self.vlab.host_dir(h) / "upper").items()
+                    if path != "var" and not path.startswith(skip) and path not in exact.get(h, ())}
+                for h in hosts}
 
     def down(self) -> None:
         """Down, and nothing of the instance left: no namespace of its (core, probe ports')."""
@@ -159,6 +174,24 @@ def grade(tmp_path: Path, *extra: str) -> tuple[int, dict]:
     proc = cli("grade", "ip-plan", "--instance", INSTANCE, "--out", str(tmp_path), *extra)
     assert (tmp_path / "results.json").is_file(), proc.stdout + proc.stderr
     return proc.returncode, json.loads((tmp_path / "results.json").read_text())
+
+
+def module_lab(lab_id: str, instance: str, seed: int, work):
+    """The two module fixtures of a lab's e2e: ``lab`` (a :class:`LabUnderTest` up for the
+    module, with its "untouched" and "solved" snapshots of the hosts in ``work``, down after)
+    and ``expected`` (the seed's plan). In the module: ``lab, expected = module_lab(...)``."""
+
+    @pytest.fixture(scope="module")
+    def lab():
+        under_test = LabUnderTest(lab_id, instance, seed).up_with_snapshots(list(work))
+        yield under_test
+        under_test.down()
+
+    @pytest.fixture(scope="module")
+    def expected(lab):
+        return generate(lab.lab, seed).expected
+
+    return lab, expected
 
 
 def assert_selftest_passes(lab_id: str, *extra: str) -> dict:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tspcr_lab.params import generate
 
-from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
+from .conftest import assert_selftest_passes, by_status, module_lab
 
 SEED = 4242
 INSTANCE = "e2e-proxy"
@@ -25,16 +24,7 @@ ALL_CHECKS = {
 MAXIMA = {"031": 13.0, "032": 10.0}
 
 
-@pytest.fixture(scope="module")
-def lab():
-    under_test = LabUnderTest("proxy", INSTANCE, SEED).up_with_snapshots(list(WORK))
-    yield under_test
-    under_test.down()
-
-
-@pytest.fixture(scope="module")
-def expected(lab):
-    return generate(lab.lab, SEED).expected
+lab, expected = module_lab("proxy", INSTANCE, SEED, WORK)
 
 
 def test_untouched_lab_fails_with_clear_messages(lab, expected, tmp_path):
@@ -115,9 +105,7 @@ def test_grading_leaves_the_hosts_unchanged(lab, tmp_path):
     lab.restore("solved", WORK)
 
     def state():
-        return {h: {path: digest for path, digest in tree_digest(lab.vlab.host_dir(h) / "upper").items()
-                    if path != "var" and not path.startswith(("var/log", "var/spool/squid", "run/", "var/run", "tmp/"))}
-                for h in WORK}
+        return lab.files(WORK, also=("var/spool/squid",))
 
     lab.grade(tmp_path / "first")
     show = {"gw": "nft list ruleset; cat /etc/squid/squid.conf /etc/squid/conf.d/*.conf; ip -br addr",

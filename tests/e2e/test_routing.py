@@ -11,10 +11,9 @@ import time
 import pytest
 
 from tspcr_lab.devices import DeviceSessions, FrrDriver, LoginFailed
-from tspcr_lab.params import generate
 from tspcr_lab.targets import virtual_target
 
-from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
+from .conftest import assert_selftest_passes, by_status, module_lab
 
 SEED = 4242
 INSTANCE = "e2e-routing"
@@ -30,16 +29,7 @@ ALL_CHECKS = {
 MAXIMA = {"031": 28.0, "030": 6.0, "032": 6.0}
 
 
-@pytest.fixture(scope="module")
-def lab():
-    under_test = LabUnderTest("routing", INSTANCE, SEED).up_with_snapshots(list(ROUTERS))
-    yield under_test
-    under_test.down()
-
-
-@pytest.fixture(scope="module")
-def expected(lab):
-    return generate(lab.lab, SEED).expected
+lab, expected = module_lab("routing", INSTANCE, SEED, ROUTERS)
 
 
 def test_untouched_lab_fails_with_clear_messages(lab, expected, tmp_path):
@@ -110,10 +100,7 @@ def test_grading_leaves_the_routers_unchanged(lab, tmp_path):
     lab.restore("solved", ROUTERS)
 
     def state():
-        # the routers' files; the logins' records (wtmp, btmp, lastlog under var/log, which the
-        # first login creates in the host's layer) and run-time files may change
-        return {r: {path: digest for path, digest in tree_digest(lab.vlab.host_dir(r) / "upper").items()
-                    if path != "var" and not path.startswith(("var/log", "run/", "var/run", "tmp/"))} for r in ROUTERS}
+        return lab.files(ROUTERS)  # the logins' records and run-time files may change
 
     lab.grade(tmp_path / "first")  # once: the routers just restarted, OSPF settles meanwhile
     show = "vtysh -c 'show running-config'; ip -br addr; getent shadow admin"

@@ -11,10 +11,9 @@ import subprocess
 import pytest
 
 from tspcr_lab.context import open_context
-from tspcr_lab.params import generate
 from tspcr_lab.probes.frames import open_probe_port
 
-from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
+from .conftest import assert_selftest_passes, by_status, module_lab
 
 SEED = 4242
 INSTANCE = "e2e-vlans"
@@ -31,16 +30,7 @@ ALL_CHECKS = {
 MAXIMA = {"031": 19.0, "029": 2.0, "032": 8.0}
 
 
-@pytest.fixture(scope="module")
-def lab():
-    under_test = LabUnderTest("vlans", INSTANCE, SEED).up_with_snapshots(list(SWITCHES))
-    yield under_test
-    under_test.down()
-
-
-@pytest.fixture(scope="module")
-def expected(lab):
-    return generate(lab.lab, SEED).expected
+lab, expected = module_lab("vlans", INSTANCE, SEED, SWITCHES)
 
 
 def test_untouched_lab_fails_with_clear_messages(lab, expected, tmp_path):
@@ -109,9 +99,7 @@ def test_grading_leaves_the_switches_unchanged(lab, tmp_path):
     lab.restore("solved", SWITCHES)
 
     def state():
-        # The switch's configuration and files; OVS's own logs under var/log are allowed to grow.
-        return {sw: {path: digest for path, digest in tree_digest(lab.vlab.host_dir(sw) / "upper").items()
-                     if not path.startswith(("var/log", "run/", "var/run"))} for sw in SWITCHES}
+        return lab.files(SWITCHES)  # OVS's own logs under var/log are allowed to grow
 
     configs = {sw: lab.on(sw, "ovs-vsctl show; ip -br addr; ip -br link") for sw in SWITCHES}
     before = state()
