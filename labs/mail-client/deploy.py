@@ -11,15 +11,14 @@ The CA is made with openssl on the machine that runs the deploy, once per run (c
 state, shared by every host of the run), and copied to the hosts.
 """
 
-import os
 import shlex
-import subprocess
-import tempfile
 from io import StringIO
 
 from pyinfra import host, state
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server
+
+from tspcr_lab.provision.pki import lab_pki
 
 p = host.data.lab_expected
 role = host.data.lab_role
@@ -31,29 +30,7 @@ BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts 
 TLS_DIR = "/etc/ssl/lab"
 
 
-def make_pki(ca_name: str, server_name: str) -> dict:
-    """A CA (key + self-signed cert) and a server key + cert for ``server_name`` signed by it."""
-    with tempfile.TemporaryDirectory() as tmp:
-        def openssl(*args):
-            subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
-
-        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
-        openssl("req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "3650", "-subj", f"/O={ca_name}/CN={ca_name}",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-out", "ca.crt")
-        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key")
-        openssl("req", "-new", "-key", "server.key", "-subj", f"/CN={server_name}", "-out", "server.csr")
-        with open(os.path.join(tmp, "ext.cnf"), "w") as f:
-            f.write(f"subjectAltName=DNS:{server_name}\nbasicConstraints=CA:FALSE\n"
-                    "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "825", "-sha256", "-extfile", "ext.cnf", "-out", "server.crt")
-        return {name: open(os.path.join(tmp, name)).read() for name in ("ca.crt", "server.key", "server.crt")}
-
-
-pki = getattr(state, "mail_client_pki", None)
-if pki is None:
-    pki = state.mail_client_pki = make_pki(p["ca_name"], mail_server)
+pki = lab_pki(state, "mail_client_pki", p["ca_name"], [mail_server])
 
 
 def put(text: str, dest: str, mode: str = "644", user: str = "root", group: str = "root", name: str = ""):

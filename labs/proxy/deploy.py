@@ -12,15 +12,14 @@ The CA is made with openssl on the machine that runs the deploy, once per run (c
 state, shared by every host of the run), and copied to the hosts.
 """
 
-import os
 import shlex
-import subprocess
-import tempfile
 from io import StringIO
 
 from pyinfra import host, state
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server
+
+from tspcr_lab.provision.pki import lab_pki
 
 plan = host.data.lab_expected
 BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
@@ -28,29 +27,7 @@ CA_FILE = "/usr/local/share/ca-certificates/lab-internet-ca.crt"
 TLS_DIR = "/etc/ssl/lab"
 
 
-def make_pki(ca_name: str, names: list[str]) -> dict:
-    """A CA (key + self-signed cert) and a server key + cert for every one of ``names`` signed by it."""
-    with tempfile.TemporaryDirectory() as tmp:
-        def openssl(*args):
-            subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
-
-        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
-        openssl("req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "3650", "-subj", f"/O={ca_name}/CN={ca_name}",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-out", "ca.crt")
-        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key")
-        openssl("req", "-new", "-key", "server.key", "-subj", f"/CN={names[0]}", "-out", "server.csr")
-        with open(os.path.join(tmp, "ext.cnf"), "w") as f:
-            f.write(f"subjectAltName={','.join('DNS:' + n for n in names)}\nbasicConstraints=CA:FALSE\n"
-                    "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "825", "-sha256", "-extfile", "ext.cnf", "-out", "server.crt")
-        return {name: open(os.path.join(tmp, name)).read() for name in ("ca.crt", "server.key", "server.crt")}
-
-
-pki = getattr(state, "proxy_lab_pki", None)
-if pki is None:
-    pki = state.proxy_lab_pki = make_pki(plan["ca_name"], list(plan["sites"]))
+pki = lab_pki(state, "proxy_lab_pki", plan["ca_name"], list(plan["sites"]))
 
 
 def put(text: str, dest: str, mode: str = "644", name: str = ""):
