@@ -15,18 +15,26 @@ plan's accepted). fw's listening sockets and boot services are read through its 
 ruleset (``nft list ruleset``) is compared with what /etc/nftables.conf gives when loaded in a
 scratch network namespace on fw (``unshare -n``: fw's own ruleset is never touched). Checks only
 read and probe: nothing is configured.
+
+What costs time is waited for once per grading run: a filtered port is only known after SYN_WAIT
+of silence, so each zone's probe sends the SYNs of every "must not be open" check of that zone in
+one exchange, the first time one of them asks (:class:`ZoneProbes`), and a refused password costs
+sshd's failure delay, so the three default-password logins start together with the grading's
+first check and run while the others do (:class:`DefaultLogins`). Each check still records what it
+judges in its own evidence and runs its own controls.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import copy
 import threading
+import time
 
 import pytest
 
 from tspcr_lab.errors import ProbeError
-from tspcr_lab.probes import ListeningSockets, ServiceAtBoot
+from tspcr_lab.probes import Links, ListeningSockets, ServiceAtBoot
+from tspcr_lab.probes.nftables import NftablesAtBoot, NftRuleset, SavedRuleset
 from tspcr_lab.probes.system import VIRTUAL_BOOT_SERVICES
 
 ZONES = ["staff", "guest", "dmz"]
@@ -72,9 +80,16 @@ def controlled(p, zone: str, expected, hosts, targets: dict[str, tuple[str, list
                              f"the lab's target for '{label}' is broken, nothing can be judged")
 
 
-def opened(p, target: str, ports: list[int]) -> dict[int, str]:
-    """Port -> state of a SYN probe of ``target``'s ``ports``."""
-    return {port: r.state for port, r in p.syn(target, ports, timeout=SYN_WAIT).items()}
+def opened(p, targets: dict[str, list[int]]) -> dict[str, dict[int, str]]:
+    """Address -> port -> state of a SYN probe of each of ``targets``' ports, in one exchange."""
+    return {target: {port: r.state for port, r in states.items()}
+            for target, states in p.syn_many(targets, timeout=SYN_WAIT).items()}
+
+
+def target_of(expected, label: str, name: str) -> str:
+    """The address a "must not be open" target stands for: fw's on the zone its label names
+    (``fw:guest``), else the host's."""
+    return fw_on(expected, label.split(":")[1]) if name == "fw" else address(expected, name)
 
 
 def up(hosts, names) -> None:
@@ -88,9 +103,10 @@ def reach_failures(p, zone, expected, hosts, tcp: dict[str, list[int]], dns: boo
     """What the probe of ``zone`` cannot reach of what it must: TCP ports by host, and a DNS
     answer for the web site's name from srv1."""
     missing = []
+    states = opened(p, {address(expected, name): ports for name, ports in tcp.items()})
     for name, ports in tcp.items():
-        states = opened(p, address(expected, name), ports)
-        missing += [f"{name} ({address(expected, name)}) TCP {port}: {state}" for port, state in states.items() if state != "open"]
+        missing += [f"{name} ({address(expected, name)}) TCP {port}: {state}"
+                    for port, state in states[address(expected, name)].items() if state != "open"]
     if dns:
         answer = p.dns(address(expected, "srv1"), expected["web_name"])
         if address(expected, "web") not in answer.values("A"):
@@ -125,45 +141,156 @@ def test_staff_reaches_dmz(prober, hosts, expected, check):
 
 # -- what must be blocked (032) -------------------------------------------------------------------
 
-def blocked_check(p, zone, expected, hosts, check, targets: dict[str, tuple[str, list[int]]], fr: str, en: str) -> None:
+# What each "must not be open" check probes, by label: (host, TCP ports); fw by "fw:ZONE".
+def guest_nothing_else_targets(expected) -> dict[str, tuple[str, list[int]]]:
+    return {"web": ("web", [expected["intranet_port"]]), "adm": ("adm", [SSH])}
+
+
+def dmz_opens_nothing_targets(expected) -> dict[str, tuple[str, list[int]]]:
+    return {"adm": ("adm", [SSH]), "gst": ("gst", [SSH])}
+
+
+def ssh_from_admin_only_targets(expected, zone: str) -> dict[str, tuple[str, list[int]]]:
+    targets = {f"fw:{zone}": ("fw", [SSH])}
+    if zone != "dmz":
+        targets |= {"srv1": ("srv1", [SSH]), "web": ("web", [SSH])}
+    return targets
+
+
+def blocked_targets(expected, zone: str) -> list[dict[str, tuple[str, list[int]]]]:
+    """The targets of every "must not be open" check of ``zone``."""
+    tables = [ssh_from_admin_only_targets(expected, zone)]
+    if zone == "guest":
+        tables.append(guest_nothing_else_targets(expected))
+    if zone == "dmz":
+        tables.append(dmz_opens_nothing_targets(expected))
+    return tables
+
+
+def merged(pairs) -> dict[str, list[int]]:
+    """Address -> ports, each once, of (address, ports) pairs."""
+    found: dict[str, list[int]] = {}
+    for target, ports in pairs:
+        mine = found.setdefault(target, [])
+        mine += [port for port in ports if port not in mine]
+    return found
+
+
+def addresses(expected, targets: dict[str, tuple[str, list[int]]]) -> dict[str, list[int]]:
+    """Address -> ports of a table of targets."""
+    return merged((target_of(expected, label, name), ports) for label, (name, ports) in targets.items())
+
+
+class ZoneProbes:
+    """The SYN probes of what must not be open from each zone, made once per grading run: the
+    first such check sends, from each zone's probe, in ONE exchange per zone and the three zones
+    at once (a thread each, each on its own probe port), the SYNs of every target and port of
+    every such check of that zone: a filtered port costs SYN_WAIT of silence, paid once in all,
+    not once per target, check and zone. Those exchanges are that check's evidence; each check
+    judges its own targets from its zone's, and a later check records the results it judges, as
+    probed earlier in this grading. A zone whose probe port cannot be opened there is left to its
+    own checks (probed, or raising, then)."""
+
+    def __init__(self, expected):
+        self.expected = expected
+        self.done: dict[str, tuple[str, dict]] = {}  # zone -> (when, address -> port -> PortResult)
+
+    def everything(self, zone: str) -> dict[str, list[int]]:
+        """Address -> ports of every "must not be open" check of ``zone``."""
+        tables = [addresses(self.expected, table) for table in blocked_targets(self.expected, zone)]
+        return merged(pair for table in tables for pair in table.items())
+
+    def _probe_zones(self, prober, p, zone: str, wanted: dict[str, list[int]]) -> None:
+        probers = {zone: p}
+        for other in ZONES:
+            if other not in self.done and other != zone:
+                try:
+                    probers[other] = prober(other)
+                except ProbeError:
+                    pass  # that zone's own checks raise it
+        found: dict = {}
+
+        def probe(name: str) -> None:
+            targets = merged([*self.everything(name).items(), *(wanted.items() if name == zone else [])])
+            try:
+                found[name] = probers[name].syn_many(targets, timeout=SYN_WAIT)
+            except Exception as exc:  # noqa: BLE001 - raised in this zone's checks
+                found[name] = exc
+
+        when = time.strftime("%H:%M:%S")
+        threads = [threading.Thread(target=probe, args=(name,), name=f"syn-{name}") for name in probers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if isinstance(found[zone], Exception):
+            raise found[zone]
+        self.done |= {name: (when, states) for name, states in found.items() if not isinstance(states, Exception)}
+
+    def __call__(self, prober, p, zone: str, wanted: dict[str, list[int]]) -> dict[str, dict[int, str]]:
+        """Address -> port -> state of ``wanted``'s ports, as ``zone``'s probe ``p`` found them
+        (``prober``: the check's fixture, that opens the other zones' probes)."""
+        if zone not in self.done:
+            self._probe_zones(prober, p, zone, wanted)
+        else:
+            when, results = self.done[zone]
+            missing = {t: [port for port in ports if port not in results.get(t, {})] for t, ports in wanted.items()}
+            missing = {t: ports for t, ports in missing.items() if ports}
+            if missing:  # a target no check of the zone declared: probed now
+                for target, found in p.syn_many(missing, timeout=SYN_WAIT).items():
+                    results.setdefault(target, {}).update(found)
+            if p.record:
+                p.record(f"probe {zone} ({p.address}): TCP SYN probed at {when}, earlier in this grading, with "
+                         f"every \"must not be open\" target of the zone, all at once ({SYN_WAIT:g} s)",
+                         "\n".join(f"{t} {port} {results[t][port].state} ({results[t][port].detail})"
+                                   for t, ports in wanted.items() for port in ports))
+        results = self.done[zone][1]
+        return {t: {port: results[t][port].state for port in ports} for t, ports in wanted.items()}
+
+
+@pytest.fixture(scope="module")
+def zone_probes(expected):
+    """``zone_probes(prober, p, zone, {address: ports})``: see :class:`ZoneProbes`."""
+    return ZoneProbes(expected)
+
+
+def blocked_check(prober, zone, expected, hosts, check, zone_probes, targets: dict[str, tuple[str, list[int]]],
+                  fr: str, en: str) -> None:
     """Every (host, ports) of ``targets`` is not open from ``zone``'s probe, with the controls."""
+    p = prober(zone)
     controlled(p, zone, expected, hosts, targets)
+    states = zone_probes(prober, p, zone, addresses(expected, targets))
     through = []
     for label, (name, ports) in targets.items():
-        target = fw_on(expected, label.split(":")[1]) if name == "fw" else address(expected, name)
-        states = opened(p, target, ports)
-        through += [f"{name} ({target}) TCP {port}" for port, state in states.items() if state == "open"]
+        target = target_of(expected, label, name)
+        through += [f"{name} ({target}) TCP {port}" for port in ports if states[target][port] == "open"]
     check.that(not through, fr=f"{fr} : {'; '.join(through)}", en=f"{en}: {'; '.join(through)}")
 
 
 @pytest.mark.competency("032", points=2)
-def test_guest_nothing_else(prober, hosts, expected, check):
+def test_guest_nothing_else(prober, hosts, expected, zone_probes, check):
     """From the guest network, nothing but the plan's: web's intranet and the staff network (adm's
     SSH) do not answer. (SSH to the devices is test_ssh_from_admin_only's.)"""
-    blocked_check(prober("guest"), "guest", expected, hosts, check,
-                  {"web": ("web", [expected["intranet_port"]]), "adm": ("adm", [SSH])},
+    blocked_check(prober, "guest", expected, hosts, check, zone_probes, guest_nothing_else_targets(expected),
                   fr="le réseau guest joint ce que le plan ne lui ouvre pas",
                   en="the guest network reaches what the plan does not open to it")
 
 
 @pytest.mark.competency("032", points=2)
-def test_dmz_opens_nothing(prober, hosts, expected, check):
+def test_dmz_opens_nothing(prober, hosts, expected, zone_probes, check):
     """From the DMZ, no new connection reaches the staff or the guest network (adm's and gst's SSH)."""
-    blocked_check(prober("dmz"), "dmz", expected, hosts, check,
-                  {"adm": ("adm", [SSH]), "gst": ("gst", [SSH])},
+    blocked_check(prober, "dmz", expected, hosts, check, zone_probes, dmz_opens_nothing_targets(expected),
                   fr="une connexion partie de la DMZ atteint un réseau local",
                   en="a connection from the DMZ reaches a LAN")
 
 
 @pytest.mark.competency("032", points=1)
 @pytest.mark.parametrize("zone", ZONES)
-def test_ssh_from_admin_only(zone, prober, hosts, expected, check):
+def test_ssh_from_admin_only(zone, prober, hosts, expected, zone_probes, check):
     """A PC of ``zone`` that is not adm is refused SSH by fw (its address on the zone) and, through
     fw, by srv1 and web (from the DMZ itself they are on the same segment: fw is not on the way)."""
-    targets = {f"fw:{zone}": ("fw", [SSH])}
-    if zone != "dmz":
-        targets |= {"srv1": ("srv1", [SSH]), "web": ("web", [SSH])}
-    blocked_check(prober(zone), zone, expected, hosts, check, targets,
+    targets = ssh_from_admin_only_targets(expected, zone)
+    blocked_check(prober, zone, expected, hosts, check, zone_probes, targets,
                   fr=f"SSH d'administration ouvert à un poste du réseau {zone} qui n'est pas adm",
                   en=f"management SSH open to a PC of the {zone} network other than adm")
 
@@ -185,30 +312,70 @@ def test_admin_ssh(name, hosts, expected, check):
                en=f"adm cannot reach {name}'s SSH ({target}:22): {line[7:] or result.stderr[-200:]}")
 
 
-@pytest.fixture(scope="module")
-def default_logins(hosts, expected):
-    """``default_logins()[name]``: the SSH login of each device with the default password, tried
-    on the three at once in the first check that asks (a refused password costs sshd's failure
-    delay, about 2 s: paid once, not three times; that check's evidence holds the three)."""
-    admin = expected["admin"]
-    tried: dict = {}
+class DefaultLogins:
+    """The SSH login of each device as the admin account with the default password, tried once per
+    grading run, on the three devices at once and in the background from the grading's first check
+    (:func:`_default_logins_early`): a refused password costs sshd's failure delay (PAM's 2 s, more
+    or less, that OpenSSH's minimum failure time may double: 1.8 to 4.4 s measured), paid while
+    the other checks run, not by them. Each device's check waits for its own login and
+    records that attempt in its own evidence (a host's unreachability is raised there)."""
 
-    def attempt(name: str) -> None:
+    def __init__(self, hosts, expected):
+        self.hosts, self.admin = hosts, expected["admin"]
+        self.threads: dict[str, threading.Thread] = {}
+        self.tried: dict = {}  # name -> LoginResult, or the exception the attempt raised
+        self.evidence: dict[str, list] = {name: [] for name in DEVICES}
+
+    def start(self) -> None:
+        for name in DEVICES:
+            if name not in self.threads:
+                self.threads[name] = threading.Thread(target=self._attempt, args=(name,), daemon=True,
+                                                      name=f"default-login-{name}")
+                self.threads[name].start()
+
+    def _attempt(self, name: str) -> None:
+        # the same host, with a record of its own: not the evidence of the check running meanwhile
+        device = copy.copy(self.hosts[name])
+        device.recorder, device.deadline = self.evidence[name].append, None
         try:
-            tried[name] = hosts[name].login(admin["user"], admin["default_password"], "true")
+            self.tried[name] = device.login(self.admin["user"], self.admin["default_password"], "true")
         except Exception as exc:  # noqa: BLE001 - raised again in the device's own check
-            tried[name] = exc
+            self.tried[name] = exc
 
-    def get() -> dict:
-        if not tried:
-            threads = [threading.Thread(target=attempt, args=(name,)) for name in DEVICES]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+    def wait(self) -> None:
+        for thread in self.threads.values():
+            thread.join()
+
+    def __call__(self, name: str):
+        """``name``'s login with the default password (a LoginResult), recorded as the evidence
+        of the check that asks."""
+        self.start()
+        self.threads[name].join()
+        host = self.hosts[name]
+        for result in self.evidence[name]:
+            if host.recorder is not None:
+                host.recorder(result)
+        tried = self.tried[name]
+        if isinstance(tried, Exception):
+            raise tried
         return tried
 
-    return get
+
+@pytest.fixture(scope="module")
+def default_logins(hosts, expected):
+    """``default_logins(name)``: see :class:`DefaultLogins`."""
+    logins = DefaultLogins(hosts, expected)
+    yield logins
+    logins.wait()  # none outlives the grading
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _default_logins_early(request):
+    """With the grading's first check: the default-password logins start, when one of their checks
+    is to run in this grading (``-k`` may leave them out: then no login is tried)."""
+    if any(getattr(item, "module", None) is request.module and "default_logins" in getattr(item, "fixturenames", ())
+           for item in request.session.items):
+        request.getfixturevalue("default_logins").start()
 
 
 @pytest.mark.competency("032", points=1)
@@ -217,9 +384,7 @@ def test_default_password(name, hosts, expected, default_logins, check):
     """By doing, as an attacker would: an SSH login as the admin account with the default password
     is refused, and the plan's password is accepted (the control that SSH answers)."""
     admin = expected["admin"]
-    default = default_logins()[name]
-    if isinstance(default, Exception):
-        raise default
+    default = default_logins(name)
     check.that(not default.accepted, fr=f"{name} accepte encore le mot de passe par défaut du compte {admin['user']} (SSH)",
                en=f"{name} still accepts the default password of the {admin['user']} account (SSH)")
     planned = hosts[name].login(admin["user"], admin["password"], "true")
@@ -243,58 +408,28 @@ def test_needless_service_off(hosts, expected, check):
 
 # -- the ruleset saved (022) ----------------------------------------------------------------------
 
-COUNTER = re.compile(r"\b(counter|quota)( packets \d+ bytes \d+| \d+ bytes used \d+ bytes)?")
-
-
-def ruleset_lines(text: str) -> list[str]:
-    """``nft list ruleset``'s lines, counters' values left out (they count traffic)."""
-    return [COUNTER.sub(lambda m: m.group(1), line.strip()) for line in text.splitlines() if line.strip()]
-
-
-def filters_forward(ruleset: dict) -> bool:
-    """A forward hook chain drops what is not accepted: policy drop, or a drop/reject rule in it."""
-    items = ruleset.get("nftables", [])
-    forward = {(c["family"], c["table"], c["name"]) for c in (i.get("chain") for i in items) if c and c.get("hook") == "forward"}
-    if any(i["chain"].get("policy") == "drop" for i in items if "chain" in i and i["chain"].get("hook") == "forward"):
-        return True
-    for item in items:
-        rule = item.get("rule")
-        if rule and (rule["family"], rule["table"], rule["chain"]) in forward:
-            if any("drop" in e or "reject" in e for e in rule.get("expr", [])):
-                return True
-    return False
-
-
 @pytest.mark.competency("022", points=2)
 def test_ruleset_saved(hosts, expected, check):
-    """The ruleset in force is the one /etc/nftables.conf gives (loaded in a scratch network
-    namespace on fw, with interfaces of fw's names (veths)), that file filters the forwarded traffic,
-    and nftables loads it at boot."""
+    """The ruleset in force is the one fw loads at boot (/etc/nftables.conf by the nftables
+    service, or the file ifupdown loads), that file filters the forwarded traffic (loaded in a
+    scratch network namespace on fw, with interfaces of fw's names), and it is loaded at boot."""
     fw = hosts["fw"]
-    running = fw.run("nft list ruleset")
-    if running.rc != 0:
-        raise ProbeError(f"fw: nft list ruleset failed: {running.stderr.strip()[-200:]}")
-    names = " ".join([*expected["fw_interfaces"], "mgmt0"])
-    saved = fw.run("test -r /etc/nftables.conf || { echo 'no /etc/nftables.conf' >&2; exit 3; }; "
-                   "exec unshare -n sh -ec %s", f"ip link set lo up; n=0; for i in {names}; do n=$((n+1)); "
-                   "ip link add $i type veth peer name peer$n; ip link set $i up; done; nft -f /etc/nftables.conf; nft list ruleset; echo @@json; nft -j list ruleset")
-    if saved.rc == 3:
-        check.fail(fr="fw n'a pas de /etc/nftables.conf", en="fw has no /etc/nftables.conf")
-    check.that(saved.rc == 0 and "@@json" in saved.stdout,
-               fr=f"/etc/nftables.conf ne se charge pas (nft -f) : {saved.stderr.strip()[-300:]}",
-               en=f"/etc/nftables.conf does not load (nft -f): {saved.stderr.strip()[-300:]}")
-    text, _, as_json = saved.stdout.partition("@@json")
-    want, found = ruleset_lines(text), ruleset_lines(running.stdout)
-    check.that(filters_forward(json.loads(as_json)),
-               fr="/etc/nftables.conf ne filtre pas le trafic routé (chaîne forward sans policy drop ni règle drop/reject)",
-               en="/etc/nftables.conf does not filter the routed traffic (forward chain without policy drop nor a drop/reject rule)")
-    missing = [line for line in found if line not in want]
-    extra = [line for line in want if line not in found]
-    check.that(found == want,
-               fr=f"les règles en service ne sont pas celles de /etc/nftables.conf (perdues au redémarrage) ; en service "
+    running = fw.probe(NftRuleset)
+    boot = fw.probe(NftablesAtBoot)
+    path = boot.file()
+    names = tuple(name for name in fw.probe(Links) if name != "lo")
+    saved = fw.probe(SavedRuleset, path, names)
+    check.that(saved.exists, fr=f"fw n'a pas de {path}", en=f"fw has no {path}")
+    check.that(saved.loads, fr=f"{path} ne se charge pas (nft -f) : {saved.error}",
+               en=f"{path} does not load (nft -f): {saved.error}")
+    check.that(saved.ruleset.filters("forward"),
+               fr=f"{path} ne filtre pas le trafic routé (chaîne forward sans policy drop ni règle drop/reject)",
+               en=f"{path} does not filter the routed traffic (forward chain without policy drop nor a drop/reject rule)")
+    missing, extra = running.compare(saved.ruleset)
+    check.that(not missing and not extra,
+               fr=f"les règles en service ne sont pas celles de {path} (perdues au redémarrage) ; en service "
                   f"seulement : {'; '.join(missing) or '-'} ; dans le fichier seulement : {'; '.join(extra) or '-'}",
-               en=f"the rules in force are not those of /etc/nftables.conf (lost at reboot); in force only: "
+               en=f"the rules in force are not those of {path} (lost at reboot); in force only: "
                   f"{'; '.join(missing) or '-'}; in the file only: {'; '.join(extra) or '-'}")
-    boot = fw.probe(ServiceAtBoot, "nftables")
     check.that(boot.enabled, fr=f"nftables n'est pas chargé au démarrage de fw ({boot.evidence()})",
                en=f"nftables is not loaded when fw boots ({boot.evidence()})")

@@ -16,6 +16,9 @@ from pyinfra import host
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
+from tspcr_lab.provision.facts import VIRTUAL_MGMT, ManagementInterface
+from tspcr_lab.provision.firewall import nftables_at_boot
+
 BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 STARTING_RULESET = """#!/usr/sbin/nft -f
 # fw's firewall, loaded at boot (nft -f /etc/nftables.conf). Factory state: everything passes.
@@ -24,8 +27,8 @@ flush ruleset
 table inet filter {
 	chain input {
 		type filter hook input priority filter; policy accept;
-		# the lab's management network (mgmt0): keep it open
-		iifname "mgmt0" accept
+		# the lab's management network ({management}): keep it open
+		iifname "{management}" accept
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
@@ -69,9 +72,10 @@ if me == "fw":
     for iface, zone in plan["fw_interfaces"].items():
         address(iface, f"{plan['zones'][zone]['gateway']}/24", None)
     files.put(name="fw: forwarding", src=StringIO("net.ipv4.ip_forward = 1\n"), dest="/etc/sysctl.d/40-router.conf")
-    files.put(name="fw: the factory ruleset (everything passes)", src=StringIO(STARTING_RULESET), dest="/etc/nftables.conf",
-              mode="755")
-    boot_service("nftables")
+    management = host.get_fact(ManagementInterface) or VIRTUAL_MGMT
+    files.put(name="fw: the factory ruleset (everything passes)", dest="/etc/nftables.conf", mode="755",
+              src=StringIO(STARTING_RULESET.replace("{management}", management)))
+    nftables_at_boot()
     port = plan["needless"]["port"]
     files.put(name="fw: a forgotten web server", dest="/etc/nginx/sites-enabled/default", src=StringIO(
         f"server {{\n    listen {port} default_server;\n    root /var/www/html;\n}}\n"))

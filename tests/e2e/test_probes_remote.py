@@ -2,8 +2,9 @@
 tspcr_lab/probes/wire.py with its own python3 over the host's channel (here a virtual host of the
 ip-plan lab, pc2, stands for the probe host: Debian's python3 and iproute2, no scapy), gives its
 interface the probe's address and a default route for that address in a table of its own, and
-probes srv1 on the other LAN through r1: SYN, UDP, DNS, ARP, TCP connect. The local path (the
-virtual lab's probe namespaces) is exercised by the firewall, dhcp-dns and proxy labs' e2e."""
+probes srv1 on the other LAN through r1: SYN (of one target, and of two at once), UDP, DNS, ARP,
+TCP connect. The local path (the virtual lab's probe namespaces) is exercised by the firewall,
+dhcp-dns and proxy labs' e2e."""
 
 from __future__ import annotations
 
@@ -59,6 +60,20 @@ def test_a_remote_probe_host_probes_through_the_router(lab, remote):
     assert str(prober.interface) in state and f"lookup {prober.link.table}" in state
     assert f"default via {expected['gateway_a']} dev eth0" in state
     assert any(what.startswith(f"probe lana ({prober.address}): TCP SYN {server}") for what, _ in evidence)
+
+
+def test_a_remote_probe_host_probes_several_targets_in_one_exchange(lab, remote):
+    """Prober.syn_many through the probe host's python3: srv1 behind r1 and r1 itself, one
+    exchange, each answer told to its target's probe."""
+    prober, expected, evidence = remote
+    server, router = expected["dns"], expected["gateway_a"]
+    found = prober.syn_many({server: [22, 81], router: [22, 82]}, timeout=0.6)
+    assert {t: {p: r.state for p, r in ports.items()} for t, ports in found.items()} == {
+        server: {22: "open", 81: "closed"}, router: {22: "open", 82: "closed"}}
+    assert found[server][22].detail.startswith("SYN-ACK ttl 63") and found[router][22].detail.startswith("SYN-ACK ttl 64")
+    what, detail = evidence[-1]
+    assert what == f"probe lana ({prober.address}): TCP SYN {server} ports 22,81; {router} ports 22,82 (0.6 s, at once)"
+    assert f"{router} 82 closed" in detail
 
 
 def test_a_broken_probe_host_is_an_error(lab, remote):

@@ -33,14 +33,14 @@ from .stations import Stations, image_info
 
 SEED = 4242
 TRAINEE = "Test Trainee"
-# Labs not yet runnable on real stations (open work, issue 12): fw's solution filters the stations'
-# management interface (named unlike the virtual lab's mgmt0).
-NOT_ON_REAL_STATIONS_YET = {"firewall"}
-LABS = [lab for lab in available_labs() if lab not in NOT_ON_REAL_STATIONS_YET]
+LABS = available_labs()
 # Checks that pass on a lab's untouched state: they check what the lab's own server guarantees.
 PASS_UNTOUCHED = {"mail-client": {"test_server_refuses_plaintext_login"},
                   # a factory switch is one LAN: PCs of one department do reach each other
-                  "vlans": {"test_same_vlan[a]", "test_same_vlan[b]"}}
+                  "vlans": {"test_same_vlan[a]", "test_same_vlan[b]"},
+                  # a factory firewall lets everything through: what must be reachable is
+                  "firewall": {"test_guest_reaches_dmz", "test_staff_reaches_dmz", "test_admin_ssh[fw]",
+                               "test_admin_ssh[srv1]", "test_admin_ssh[web]"}}
 MAIL_READY = "for i in $(seq 100); do ss -ltn | grep -q ':993 ' && ss -ltn | grep -q ':587 ' && exit 0; sleep 0.1; done; exit 1"
 # Run on a station once the lab's starting state is applied / once the solution is, before grading
 # (what a trainee's work takes to settle: a message on its way to the mailbox).

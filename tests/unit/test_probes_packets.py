@@ -109,6 +109,94 @@ def test_syn_probe_tells_open_closed_rejected_filtered_with_evidence():
     assert "80 filtered (no answer in 1 s)" in detail and "TCP" in detail
 
 
+class Targets(Network):
+    """Several targets behind the router, each with ports of its own (as :class:`Network`'s);
+    what each exchange was asked to wait for is kept."""
+
+    def __init__(self, targets: dict[str, dict[int, str]]):
+        super().__init__({})
+        self.targets, self.exchanges = targets, []
+
+    def reply(self, packet):
+        self.ports = self.targets.get(IP(packet).dst, {})
+        return super().reply(packet)
+
+    def exchange(self, frames, packets, hold_udp, seconds, stop):
+        self.exchanges.append((seconds, stop))
+        return super().exchange(frames, packets, hold_udp, seconds, stop)
+
+
+OTHER, THIRD = "10.1.3.20", "10.1.4.30"
+
+
+def test_syn_many_probes_several_targets_in_one_exchange():
+    network = Targets({TARGET: {22: "open", 80: "closed"}, OTHER: {22: "rejected"}, THIRD: {}})
+    evidence = []
+    prober = Prober(network, lambda what, detail: evidence.append((what, detail)))
+    found = prober.syn_many({TARGET: [22, 80, 8080], OTHER: [22, 443], f" {THIRD} ": [22]}, timeout=0.6)
+    assert {t: {p: r.state for p, r in ports.items()} for t, ports in found.items()} == {
+        TARGET: {22: "open", 80: "closed", 8080: "filtered"}, OTHER: {22: "rejected", 443: "filtered"},
+        THIRD: {22: "filtered"}}
+    assert found[OTHER][22].detail == f"ICMP 3/13 from {ROUTER}" and found[THIRD][22].detail == "no answer in 0.6 s"
+    assert len(network.exchanges) == 1 and network.exchanges[0][0] == 0.6  # one wait for the six probes
+    sent = [IP(p) for _, p in network.sent]
+    assert [(p.dst, p[TCP].dport) for p in sent] == [(TARGET, 22), (TARGET, 80), (TARGET, 8080), (OTHER, 22),
+                                                     (OTHER, 443), (THIRD, 22)]
+    assert [d for d, _ in network.sent] == [p.dst for p in sent]
+    assert len({p[TCP].sport for p in sent}) == 6  # one source port per probe, whatever the target
+    (what, detail), = evidence
+    assert what == (f"probe lan ({PROBE}): TCP SYN {TARGET} ports 22,80,8080; {OTHER} ports 22,443; "
+                    f"{THIRD} ports 22 (0.6 s, at once)")
+    assert f"{TARGET} 8080 filtered (no answer in 0.6 s)" in detail and f"{OTHER} 22 rejected" in detail
+
+
+def test_syn_many_stops_when_every_probe_of_every_target_answered():
+    """The exchange's stop rule (what the wire counts, here and on a remote probe host): each
+    target's answers and a router's ICMP count, once per probe; nothing else does."""
+    network = Targets({TARGET: {22: "open", 23: "closed"}, OTHER: {22: "rejected", 25: "open"}})
+    Prober(network).syn_many({TARGET: [22, 23], OTHER: [22, 25]})
+    (_, stop), = network.exchanges
+    assert stop["count"] == 4 and stop["distinct"] == "flow"
+    sent = [IP(p) for _, p in network.sent]
+    answers = [frame for _, outgoing, frame in network.exchange([], list(network.sent), [], 1.0, stop)[1]
+               if not outgoing]
+    flows = {wire.matches(frame, stop["match"])["flow"] for frame in answers}
+    assert flows == {p[TCP].sport for p in sent}  # every probe answered: the count is reached
+    stranger = bytes(Ether() / IP(src="10.1.3.99", dst=PROBE) / TCP(sport=22, dport=sent[0][TCP].sport, flags="SA"))
+    assert wire.matches(stranger, stop["match"]) is None
+    assert wire.matches(bytes(Ether() / IP(src=OTHER, dst=ROUTER) / TCP(sport=22, dport=40000, flags="SA")),
+                        stop["match"]) is None
+
+
+def test_syn_many_trusts_an_answer_only_from_the_target_probed():
+    """A SYN-ACK to the source port of one target's probe, but from another target: not that
+    target's port open."""
+    class Crossed(Targets):
+        def reply(self, packet):
+            answer = super().reply(packet)
+            ip = IP(packet)
+            if ip.dst == TARGET:  # answered by OTHER instead
+                return IP(src=OTHER, dst=ip.src, ttl=63) / TCP(sport=ip[TCP].dport, dport=ip[TCP].sport, flags="SA")
+            return answer
+
+    found = Prober(Crossed({OTHER: {22: "open"}})).syn_many({TARGET: [22], OTHER: [22]})
+    assert found[TARGET][22].state == "filtered" and found[OTHER][22].state == "open"
+
+
+def test_syn_of_one_target_is_syn_many_of_it():
+    network = Targets({TARGET: {22: "open"}})
+    assert Prober(network).syn(f" {TARGET}", [22, 23])[22].state == "open"
+    assert len(network.exchanges) == 1 and network.exchanges[0][1]["count"] == 2
+    assert Prober(network).syn_many({TARGET: []}) == {TARGET: {}} and len(network.exchanges) == 1  # nothing to send
+
+
+def test_syn_many_sends_nothing_when_one_target_is_outside_the_lab():
+    network = Targets({TARGET: {22: "open"}})
+    with pytest.raises(ProbeError, match="not a lab address"):
+        Prober(network).syn_many({TARGET: [22], "8.8.8.8": [53]})
+    assert network.sent == [] and network.exchanges == []
+
+
 def test_udp_probe_states():
     found = Prober(Network({}, {53: "open", 54: "closed", 55: "rejected"})).udp(TARGET, [53, 54, 55, 56])
     assert {p: r.state for p, r in found.items()} == {53: "open", 54: "closed", 55: "rejected", 56: "filtered"}

@@ -24,7 +24,7 @@ from .base import Probe, quote_line
 from .system import BootStart, ServiceAtBoot, probe_parser
 
 DEBIAN_RULES = "/etc/nftables.conf"  # what Debian's nftables service loads (nftables.service)
-_COUNTER_RE = re.compile(r"\b(counter) packets \d+ bytes \d+")
+_COUNTER_RE = re.compile(r"\b(counter|quota)( packets \d+ bytes \d+| \d+ bytes used \d+ bytes)?")
 _JSON_MARK = "@@tspcr-nft-json"
 # `nft -f FILE` / `nft --file FILE` / `/usr/sbin/nft -f FILE` in a command or a script line
 _LOADS_RE = re.compile(r"(?:^|[\s;&|(])(?:/usr)?(?:/s?bin/)?nft\s+(?:-[a-zA-Z]+\s+)*?(?:-f|--file)[\s=]+(\S+)")

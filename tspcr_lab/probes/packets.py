@@ -332,37 +332,59 @@ class Prober:
     def syn(self, target: str, ports: Iterable[int], timeout: float = 1.0) -> dict[int, PortResult]:
         """A TCP SYN to each of ``ports`` of ``target``, at once; each port's state after at most
         ``timeout`` seconds (less when every port answered)."""
+        target = lab_address(target)
+        return self.syn_many({target: ports}, timeout)[target]
+
+    def syn_many(self, targets: dict[str, Iterable[int]], timeout: float = 1.0) -> dict[str, dict[int, PortResult]]:
+        """:meth:`syn` of several targets in ONE exchange: a TCP SYN to each port of each target
+        (``{target: ports}``), all sent at once, so that the ports nothing answers (filtered) wait
+        ``timeout`` once for all of them, not once per target. ``{address: {port: result}}``;
+        every target is checked first (one outside the lab: nothing is sent), and the exchange
+        ends as soon as every probe was answered."""
         s = _scapy()
-        target, ports = lab_address(target), [int(p) for p in ports]
-        sports = self._sports(len(ports))
-        by_sport = dict(zip(sports, ports))
+        wanted: dict[str, list[int]] = {}
+        for target, ports in targets.items():
+            wanted.setdefault(lab_address(target), []).extend(int(p) for p in ports)
+        probes = [(target, port) for target, ports in wanted.items() for port in ports]
+        if not probes:
+            return {target: {} for target in wanted}
+        by_sport = dict(zip(self._sports(len(probes)), probes))  # one source port per probe: answers tell them apart
         packets = [(target, bytes(s.IP(src=self.address, dst=target) /
                                   s.TCP(sport=sport, dport=port, flags="S", seq=random.getrandbits(32),
                                         window=64240, options=[("MSS", 1460)])))
-                   for sport, port in by_sport.items()]
-        stop = {"count": len(ports), "distinct": "flow", "match": [{"proto": 6, "src": target, "dst": self.address},
-                                                                   {"proto": 1, "dst": self.address}]}
+                   for sport, (target, port) in by_sport.items()]
+        stop = {"count": len(probes), "distinct": "flow",
+                "match": [*({"proto": 6, "src": target, "dst": self.address} for target in wanted),
+                          {"proto": 1, "dst": self.address}]}
         heard = self._exchange(packets=packets, seconds=timeout, stop=stop)
-        found: dict[int, PortResult] = {}
+        found: dict[tuple[str, int], PortResult] = {}
         for packet in self._incoming_ip(heard):
-            if s.TCP in packet and packet.src == target and packet[s.TCP].dport in by_sport:
-                port, flags = by_sport[packet[s.TCP].dport], packet[s.TCP].flags
-                if port in found:
+            if s.TCP in packet and packet[s.TCP].dport in by_sport and packet.src == by_sport[packet[s.TCP].dport][0]:
+                probe, flags = by_sport[packet[s.TCP].dport], packet[s.TCP].flags
+                port = probe[1]
+                if probe in found:
                     continue
                 if flags.S and flags.A:
-                    found[port] = PortResult(port, "tcp", "open", f"SYN-ACK ttl {packet.ttl}")
+                    found[probe] = PortResult(port, "tcp", "open", f"SYN-ACK ttl {packet.ttl}")
                 elif flags.R:
-                    found[port] = PortResult(port, "tcp", "closed", f"RST ttl {packet.ttl}")
+                    found[probe] = PortResult(port, "tcp", "closed", f"RST ttl {packet.ttl}")
             elif s.ICMP in packet and s.TCPerror in packet and packet[s.TCPerror].sport in by_sport:
-                port = by_sport[packet[s.TCPerror].sport]
+                probe = by_sport[packet[s.TCPerror].sport]
                 icmp = packet[s.ICMP]
-                if port not in found and icmp.type == 3:
-                    found[port] = PortResult(port, "tcp", "rejected", f"ICMP {icmp.type}/{icmp.code} from {packet.src}")
-        for port in ports:
-            found.setdefault(port, PortResult(port, "tcp", "filtered", f"no answer in {timeout:g} s"))
-        self._note(f"TCP SYN {target} ports {','.join(map(str, ports))} ({timeout:g} s)",
-                   [*(f"{p} {found[p].state} ({found[p].detail})" for p in ports), *self._packets(heard)])
-        return {p: found[p] for p in ports}
+                if probe not in found and icmp.type == 3:
+                    found[probe] = PortResult(probe[1], "tcp", "rejected", f"ICMP {icmp.type}/{icmp.code} from {packet.src}")
+        for probe in probes:
+            found.setdefault(probe, PortResult(probe[1], "tcp", "filtered", f"no answer in {timeout:g} s"))
+        if len(wanted) == 1:
+            (target, ports), = wanted.items()
+            what = f"TCP SYN {target} ports {','.join(map(str, ports))} ({timeout:g} s)"
+            lines = [f"{p} {found[target, p].state} ({found[target, p].detail})" for p in ports]
+        else:
+            shown = "; ".join(f"{t} ports {','.join(map(str, ports))}" for t, ports in wanted.items())
+            what = f"TCP SYN {shown} ({timeout:g} s, at once)"
+            lines = [f"{t} {p} {found[t, p].state} ({found[t, p].detail})" for t, p in probes]
+        self._note(what, [*lines, *self._packets(heard)])
+        return {target: {p: found[target, p] for p in ports} for target, ports in wanted.items()}
 
     def udp(self, target: str, ports: Iterable[int], payload: bytes = b"", timeout: float = 1.0) -> dict[int, PortResult]:
         """A UDP datagram (``payload``) to each of ``ports`` of ``target``. A server that ignores a

@@ -13,12 +13,14 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.operations import files, server
 
+from tspcr_lab.provision.facts import ManagementInterface
+
 plan = host.data.lab_expected
 zones, hosts = plan["zones"], plan["hosts"]
 iface = {zone: i for i, zone in plan["fw_interfaces"].items()}
 
 
-def ruleset() -> str:
+def ruleset(management: str) -> str:
     adm, web, srv1 = hosts["adm"]["address"], hosts["web"]["address"], hosts["srv1"]["address"]
     return f"""#!/usr/sbin/nft -f
 flush ruleset
@@ -27,7 +29,7 @@ table inet filter {{
 	chain input {{
 		type filter hook input priority filter; policy drop;
 		iif "lo" accept
-		iifname "mgmt0" accept
+		iifname "{management}" accept
 		ct state established,related accept
 		ip saddr {zones['staff']['network']} tcp dport 22 accept
 	}}
@@ -47,7 +49,7 @@ table inet filter {{
 
 admin = plan["admin"]
 if host.name == "fw":
-    files.put(name="fw: the filtering, saved", src=StringIO(ruleset()), dest="/etc/nftables.conf", mode="755")
+    files.put(name="fw: the filtering, saved", src=StringIO(ruleset(host.get_fact(ManagementInterface) or "mgmt0")), dest="/etc/nftables.conf", mode="755")
     server.shell(name="fw: loaded, one rule added at the prompt only; nginx stopped", commands=[
         "nft -f /etc/nftables.conf",
         "nft add rule inet filter input icmp type echo-request accept",
