@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tspcr_lab.params import generate
+from tspcr_lab.virtual import netns
+from tspcr_lab.virtual.lab import probe_port_ifaces
 
-from .conftest import LabUnderTest, assert_selftest_passes, by_status, tree_digest
+from .conftest import assert_selftest_passes, by_status, module_lab
 
 SEED = 4242
 INSTANCE = "e2e-firewall"
@@ -24,16 +25,7 @@ ALL_CHECKS = {
 MAXIMA = {"032": 14.0, "022": 6.0}
 
 
-@pytest.fixture(scope="module")
-def lab():
-    under_test = LabUnderTest("firewall", INSTANCE, SEED).up_with_snapshots(list(WORKED_ON))
-    yield under_test
-    under_test.down()
-
-
-@pytest.fixture(scope="module")
-def expected(lab):
-    return generate(lab.lab, SEED).expected
+lab, expected = module_lab("firewall", INSTANCE, SEED, WORKED_ON)
 
 
 def test_untouched_lab_fails_with_clear_messages(lab, expected, tmp_path):
@@ -116,9 +108,7 @@ def test_grading_leaves_the_devices_unchanged(lab, tmp_path):
     lab.restore("solved", WORKED_ON)
 
     def state():
-        # the devices' files; the logins' records (wtmp, btmp, lastlog) and run-time files may change
-        return {h: {path: digest for path, digest in tree_digest(lab.vlab.host_dir(h) / "upper").items()
-                    if path != "var" and not path.startswith(("var/log", "run/", "var/run", "tmp/"))} for h in WORKED_ON}
+        return lab.files(WORKED_ON)  # the logins' records (wtmp, btmp, lastlog) and run-time files may change
 
     lab.grade(tmp_path / "first")
     show = "nft list ruleset; ip -br addr; ss -Hlnt; getent shadow admin"
@@ -127,6 +117,24 @@ def test_grading_leaves_the_devices_unchanged(lab, tmp_path):
     assert code == 0
     assert state() == before_state
     assert {h: lab.on(h, show) for h in WORKED_ON} == before
+
+
+def test_a_probe_port_cut_off_gives_errors(lab, tmp_path):
+    """The guests' probe cable unplugged (its bridge end down): the guest zone's checks are the
+    grader's errors (fw does not answer ARP there), never passes ("nothing open") nor failures;
+    the other zones are still judged."""
+    lab.restore("solved", WORKED_ON)
+    _, bridge_end = probe_port_ifaces("guest")
+    netns.ip("-n", lab.vlab.core, "link", "set", bridge_end, "down")
+    try:
+        code, results = lab.grade(tmp_path)
+    finally:
+        netns.ip("-n", lab.vlab.core, "link", "set", bridge_end, "up")
+    assert code == 3 and by_status(results, "failed") == set()
+    guest = {"test_guest_reaches_dmz", "test_guest_nothing_else", "test_ssh_from_admin_only[guest]"}
+    assert guest <= by_status(results, "error")
+    assert {"test_staff_reaches_dmz", "test_dmz_opens_nothing", "test_ssh_from_admin_only[staff]",
+            "test_ruleset_saved"} <= by_status(results, "passed")
 
 
 def test_selftest():
