@@ -9,11 +9,11 @@ trainee's work. ``host.data.lab_expected`` holds the plan drawn from the seed.
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
+from tspcr_lab.provision.services import service_at_boot
+
 plan = host.data.lab_expected
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 
 
 def interfaces(stanzas: str) -> StringIO:
@@ -36,16 +36,11 @@ elif host.name == "srv1":
         dest="/etc/network/interfaces.d/lab",
     )
     files.put(name="srv1: its own resolver", src=StringIO("nameserver 127.0.0.1\n"), dest="/etc/resolv.conf")
-    # dnsmasq as the package leaves it, stopped and not started at boot: on a virtual lab host it
-    # is not in its list of boot services; on a real Debian host, disabled the Debian way
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name="srv1: dnsmasq not started at boot (virtual lab host)", path=BOOT_SERVICES,
-                   line="dnsmasq", present=False)
+    # dnsmasq as the package leaves it, stopped and not started at boot
+    service_at_boot("dnsmasq", enabled=False)
     server.shell(
-        name="srv1: dnsmasq stopped, not enabled; address applied",
+        name="srv1: dnsmasq stopped; address applied",
         commands=["service dnsmasq stop >/dev/null 2>&1 || true",
-                  "if command -v systemctl >/dev/null 2>&1; then systemctl disable dnsmasq 2>/dev/null || true; "
-                  "else update-rc.d dnsmasq disable 2>/dev/null || true; fi",
                   "rm -f /var/lib/misc/dnsmasq.leases",
                   "ifdown --force eth0 2>/dev/null || true", "ifup eth0"],
     )

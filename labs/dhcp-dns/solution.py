@@ -8,11 +8,11 @@ brought up at boot, applied now (dhclient).
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
+from tspcr_lab.provision.services import service_at_boot
+
 plan = host.data.lab_expected
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"
 
 if host.name == "srv1":
     domain, printer, records = plan["domain"], plan["printer"], plan["records"]
@@ -35,13 +35,9 @@ if host.name == "srv1":
         f"mx-host={domain},{records['mx']['value'].split()[1]},{records['mx']['value'].split()[0]}",
     ]
     files.put(name="srv1: dnsmasq, DHCP and DNS", src=StringIO("\n".join(lines) + "\n"), dest="/etc/dnsmasq.d/lan.conf")
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name="srv1: dnsmasq at boot (virtual lab host)", path=BOOT_SERVICES, line="dnsmasq")
     server.shell(
-        name="srv1: dnsmasq enabled and (re)started",
-        commands=["if command -v systemctl >/dev/null 2>&1; then systemctl enable dnsmasq; "
-                  "else update-rc.d dnsmasq enable; fi",
-                  "service dnsmasq status >/dev/null 2>&1 && service dnsmasq restart || service dnsmasq start"],
+        name="srv1: dnsmasq (re)started",
+        commands=["service dnsmasq status >/dev/null 2>&1 && service dnsmasq restart || service dnsmasq start"],
     )
 
 # pyinfra orders each host's operations, not one host's against another's: one operation shared by
@@ -54,3 +50,7 @@ if host.name in plan["pcs"]:
     files.put(name="eth0 on DHCP, persistent", src=StringIO("auto eth0\niface eth0 inet dhcp\n"),
               dest="/etc/network/interfaces.d/eth0")
     server.shell(name="apply now", commands=["ifdown --force eth0 2>/dev/null || true", "ifup eth0"])
+
+# last: a deploy of its own (pyinfra orders a deploy's operations apart from the calls around it)
+if host.name == "srv1":
+    service_at_boot("dnsmasq")

@@ -13,13 +13,12 @@ import shlex
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
 from tspcr_lab.provision.facts import VIRTUAL_MGMT, ManagementInterface
 from tspcr_lab.provision.firewall import nftables_at_boot
+from tspcr_lab.provision.services import service_at_boot
 
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 STARTING_RULESET = """#!/usr/sbin/nft -f
 # fw's firewall, loaded at boot (nft -f /etc/nftables.conf). Factory state: everything passes.
 flush ruleset
@@ -42,16 +41,6 @@ table inet filter {
 plan = host.data.lab_expected
 admin = plan["admin"]
 me = host.name
-
-
-def boot_service(name: str) -> None:
-    """``name`` started at boot: on a virtual lab host, by its list of boot services; on a real
-    Debian host, enabled the Debian way."""
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name=f"{me}: start {name} at boot (virtual lab host)", path=BOOT_SERVICES, line=name)
-    server.shell(name=f"{me}: enable {name} at boot", commands=[
-        f"if command -v systemctl >/dev/null 2>&1; then systemctl enable {name};"
-        f" elif [ -x /etc/init.d/{name} ]; then update-rc.d {name} enable; fi"])
 
 
 def address(iface: str, cidr: str, gateway: str | None) -> None:
@@ -81,7 +70,7 @@ if me == "fw":
         f"server {{\n    listen {port} default_server;\n    root /var/www/html;\n}}\n"))
     files.put(name="fw: its page", dest="/var/www/html/index.html",
               src=StringIO("<html><body>fw: page de test / test page</body></html>\n"))
-    boot_service("nginx")
+    service_at_boot("nginx")
     admin_account()
     server.shell(name="fw: apply", commands=[
         "ifup -a", "sysctl -q -p /etc/sysctl.d/40-router.conf", "nft -f /etc/nftables.conf",
@@ -110,7 +99,7 @@ elif me == "web":
               src=StringIO(f"<html><body><h1>{name}</h1></body></html>\n"))
     files.put(name="web: the intranet's page", dest="/var/www/intranet/index.html",
               src=StringIO("<html><body><h1>Intranet</h1></body></html>\n"))
-    boot_service("nginx")
+    service_at_boot("nginx")
     admin_account()
     server.shell(name="web: apply", commands=[
         "ifdown --force eth0 2>/dev/null || true", "ifup eth0",
@@ -129,7 +118,7 @@ elif me == "srv1":
         # answer every network of the lab, not only srv1's own subnet (--local-service)
         "interface=eth0\n"
         f"local=/{domain}/\ndomain={domain}\n" + "\n".join(records) + "\n"))
-    boot_service("dnsmasq")
+    service_at_boot("dnsmasq")
     admin_account()
     server.shell(name="srv1: apply", commands=[
         "ifdown --force eth0 2>/dev/null || true", "ifup eth0",

@@ -14,7 +14,7 @@ from pyinfra import host
 from pyinfra.operations import files, server
 
 from tspcr_lab.provision.facts import ManagementInterface
-from tspcr_lab.provision.firewall import nftables_at_boot
+from tspcr_lab.provision.services import service_at_boot
 
 plan = host.data.lab_expected
 zones, hosts = plan["zones"], plan["hosts"]
@@ -61,12 +61,11 @@ def new_password() -> None:
 
 if host.name == "fw":
     files.put(name="fw: the plan's filtering, saved", src=StringIO(ruleset(host.get_fact(ManagementInterface) or "mgmt0")), dest="/etc/nftables.conf", mode="755")
-    server.shell(name="fw: loaded; the forgotten web server stopped and disabled", commands=[
+    server.shell(name="fw: loaded; the forgotten web server stopped", commands=[
         "nft -f /etc/nftables.conf",
         "service nginx stop",
-        "sed -i '/^nginx$/d' /etc/tspcr-lab/boot-services 2>/dev/null || true",
-        "if command -v systemctl >/dev/null 2>&1; then systemctl disable nginx; else update-rc.d nginx disable; fi",
     ])
+    service_at_boot("nginx", enabled=False)
     new_password()
 elif host.name in ("srv1", "web"):
     new_password()

@@ -8,12 +8,12 @@ work. ``host.data.lab_expected`` holds the plan drawn from the seed.
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
+
+from tspcr_lab.provision.services import service_at_boot
 
 plan = host.data.lab_expected
 role = host.data.lab_role
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 
 
 def interfaces(stanzas: str) -> StringIO:
@@ -64,11 +64,7 @@ elif host.name == "srv1":
         ),
         dest="/etc/dnsmasq.d/lab.conf",
     )
-    # Started at boot: on a virtual lab host, by its list of boot services; on a real Debian host,
-    # enabled the Debian way (update-rc.d enables the systemd unit, or the sysvinit links).
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name="srv1: start dnsmasq at boot (virtual lab host)", path=BOOT_SERVICES, line="dnsmasq")
-    server.shell(name="srv1: enable dnsmasq at boot", commands=["update-rc.d dnsmasq enable"])
+    service_at_boot("dnsmasq")
     # A fresh host has no dnsmasq running yet: start it (a restart would wait for a stop).
     server.shell(name="srv1: apply", commands=["ifup -a", "service dnsmasq status >/dev/null && service dnsmasq restart || service dnsmasq start"])
 

@@ -15,10 +15,10 @@ import shlex
 from io import StringIO
 
 from pyinfra import host, state
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
 from tspcr_lab.provision.pki import lab_pki
+from tspcr_lab.provision.services import service_at_boot
 
 p = host.data.lab_expected
 role = host.data.lab_role
@@ -26,7 +26,6 @@ domain = p["domain"]
 mail_server = p["mail_server"]
 srv_ip = p["srv1"].split("/")[0]
 CA_FILE = "/usr/local/share/ca-certificates/lab-ca.crt"
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 TLS_DIR = "/etc/ssl/lab"
 
 
@@ -140,13 +139,7 @@ if host.name == "srv1":
             "ifup -a",
         ],
     )
-    # Started at boot: on a virtual lab host, by its list of boot services; on a real Debian host,
-    # enabled the Debian way (update-rc.d enables the systemd unit, or the sysvinit links).
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name="srv1: postfix at boot (virtual lab host)", path=BOOT_SERVICES, line="postfix")
-        files.line(name="srv1: dovecot at boot (virtual lab host)", path=BOOT_SERVICES, line="dovecot")
-    server.shell(name="srv1: enable postfix and dovecot at boot",
-                 commands=["update-rc.d postfix enable", "update-rc.d dovecot enable"])
+    service_at_boot("postfix", "dovecot")
     # A fresh host runs neither yet: start them (a restart would first wait for a stop).
     server.shell(name="srv1: start the mail services",
                  commands=[f"(service {svc} status && service {svc} restart || service {svc} start) >/dev/null 2>&1"

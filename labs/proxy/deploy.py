@@ -16,13 +16,12 @@ import shlex
 from io import StringIO
 
 from pyinfra import host, state
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
 from tspcr_lab.provision.pki import lab_pki
+from tspcr_lab.provision.services import service_at_boot
 
 plan = host.data.lab_expected
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 CA_FILE = "/usr/local/share/ca-certificates/lab-internet-ca.crt"
 TLS_DIR = "/etc/ssl/lab"
 
@@ -32,14 +31,6 @@ pki = lab_pki(state, "proxy_lab_pki", plan["ca_name"], list(plan["sites"]))
 
 def put(text: str, dest: str, mode: str = "644", name: str = ""):
     files.put(name=name or f"{host.name}: {dest}", src=StringIO(text), dest=dest, mode=mode)
-
-
-def at_boot(service: str) -> None:
-    """Started at boot: on a virtual lab host by its list of boot services; on a real Debian host
-    enabled the Debian way."""
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name=f"{host.name}: start {service} at boot (virtual lab host)", path=BOOT_SERVICES, line=service)
-    server.shell(name=f"{host.name}: enable {service} at boot", commands=[f"update-rc.d {service} enable"])
 
 
 def hosts_file(extra: str = "") -> str:
@@ -53,7 +44,7 @@ if host.name == "gw":
     put("net.ipv4.ip_forward = 1\n", "/etc/sysctl.d/30-router.conf", name="gw: IPv4 forwarding")
     put(hosts_file("# the internet's sites (the lab has no DNS: squid resolves them here)\n"
                    + "".join(f"{plan['web']['address']}\t{name}\n" for name in plan["sites"])), "/etc/hosts")
-    at_boot("squid")
+    service_at_boot("squid")
     server.shell(name="gw: apply (squid as Debian installs it)", commands=[
         "sysctl -q -w net.ipv4.ip_forward=1", "ifup -a",
         "service squid status >/dev/null && service squid restart || service squid start",
@@ -78,7 +69,7 @@ elif host.name == "web":
     put("# the internet's sites (written by the lab's deploy)\n" + "\n".join(blocks), "/etc/nginx/sites-available/lab")
     files.link(name="web: the sites enabled", path="/etc/nginx/sites-enabled/lab", target="/etc/nginx/sites-available/lab")
     files.link(name="web: no default site", path="/etc/nginx/sites-enabled/default", present=False)
-    at_boot("nginx")
+    service_at_boot("nginx")
     server.shell(name="web: apply", commands=[
         "ifup -a", "nginx -t",
         "service nginx status >/dev/null && service nginx restart || service nginx start",

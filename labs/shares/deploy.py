@@ -10,11 +10,11 @@ the values drawn from the seed.
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
+from tspcr_lab.provision.services import service_at_boot
+
 plan = host.data.lab_expected
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
 address = plan["addresses"][host.name]
 
 files.put(
@@ -68,11 +68,7 @@ if host.name == "srv1":
             f"printf '%s\\n%s\\n' '{departed['password']}' '{departed['password']}' | smbpasswd -s -a {departed['name']}",
         ],
     )
-    # Started at boot: on a virtual lab host, by its list of boot services; on a real Debian host,
-    # enabled the Debian way (update-rc.d enables the systemd unit, or the sysvinit links).
-    if host.get_fact(File, path=BOOT_SERVICES):
-        files.line(name="srv1: start smbd at boot (virtual lab host)", path=BOOT_SERVICES, line="smbd")
-    server.shell(name="srv1: enable smbd at boot", commands=["update-rc.d smbd enable"])
+    service_at_boot("smbd")
     server.shell(
         name="srv1: start smbd, list its shares once (the RPC helpers smbd starts on demand create their databases)",
         commands=["service smbd restart",

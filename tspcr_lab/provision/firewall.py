@@ -17,7 +17,7 @@ from pyinfra.facts.files import File
 from pyinfra.facts.server import Which
 from pyinfra.operations import files, server
 
-from .switch import BOOT_SERVICES
+from .services import BOOT_SERVICES
 
 RULES = "/etc/nftables.conf"
 HOOK = "/etc/network/if-pre-up.d/nftables"  # run-parts runs names without a dot only

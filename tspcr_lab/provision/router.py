@@ -30,7 +30,7 @@ from pyinfra.facts.files import File
 from pyinfra.facts.server import Hostname
 from pyinfra.operations import files, server
 
-from .switch import BOOT_SERVICES
+from .services import BOOT_SERVICES
 
 DAEMONS = ("ospfd",)  # zebra and staticd always run; the routing daemons a lab may use
 

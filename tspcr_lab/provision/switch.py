@@ -18,7 +18,8 @@ from pyinfra.api import deploy
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
-BOOT_SERVICES = "/etc/tspcr-lab/boot-services"  # how a virtual lab host starts its services; a real one has none
+from .services import BOOT_SERVICES
+
 INIT = "/etc/init.d/ovs-userspace"
 
 
