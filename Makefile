@@ -12,8 +12,9 @@ export DEBIAN_FRONTEND := noninteractive
 # image, built by mmdebstrap from Debian's repositories, see tspcr_lab/data/image.toml and each
 # lab's [lab] packages), never on the machine's programs.
 APT_PACKAGES := mmdebstrap uidmap util-linux iproute2 openssh-client python3 python3-venv
-# What the tests add: a real browser (Debian's Chromium, driven by Playwright) and an SSH client.
-TEST_APT_PACKAGES := chromium openssh-client
+# What the tests add: a real browser (Debian's Chromium, driven by Playwright), an SSH client, and
+# aircrack-ng (the wifi probe's dictionary attack is checked against it on the same capture).
+TEST_APT_PACKAGES := chromium openssh-client aircrack-ng
 
 .PHONY: setup apt npm image demo test test-deps unit e2e clean
 
