@@ -11,10 +11,10 @@ export DEBIAN_FRONTEND := noninteractive
 # What the machine itself needs: the virtual hosts run on a root file system of their own (the
 # image, built by mmdebstrap from Debian's repositories, see tspcr_lab/data/image.toml and each
 # lab's [lab] packages), never on the machine's programs.
-APT_PACKAGES := mmdebstrap uidmap util-linux iproute2 openssh-client python3 python3-venv
+APT_PACKAGES := mmdebstrap uidmap util-linux iproute2 openssh-client python3 python3-venv qemu-system-x86
 # What the tests add: a real browser (Debian's Chromium, driven by Playwright), an SSH client, and
 # aircrack-ng (the wifi probe's dictionary attack is checked against it on the same capture).
-TEST_APT_PACKAGES := chromium openssh-client aircrack-ng
+TEST_APT_PACKAGES := chromium openssh-client aircrack-ng cpio
 
 .PHONY: setup apt npm image demo test test-deps unit e2e clean
 

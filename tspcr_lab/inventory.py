@@ -167,6 +167,25 @@ def probe_ports_of(path: str | Path, name: str, data: dict[str, Any]) -> dict[st
     return dict(ports)
 
 
+def probe_radios_of(path: str | Path, name: str, data: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The probe radios host ``name`` offers (``probe_radios = {"air": {"station": "wlan1",
+    "monitor": "mon0"}}``: a lab's radio VM name -> the station and monitor interfaces of this
+    grader-owned host's Wi-Fi card on that medium); {} for any other host. A wrong value is a
+    one-line UserError."""
+    radios = data.get("probe_radios", {})
+    where = f"inventory {path}: host {name}: probe_radios"
+    example = '{"air": {"station": "wlan1", "monitor": "mon0"}}'
+    if not isinstance(radios, dict):
+        raise UserError(f"{where} must be a dict of radio name -> its interfaces, e.g. {example}")
+    found = {}
+    for radio, ifaces in radios.items():
+        if not isinstance(ifaces, dict) or set(ifaces) != {"station", "monitor"} or not all(
+                isinstance(v, str) and PROBE_IFACE.match(v) for v in ifaces.values()):
+            raise UserError(f"{where}: {radio!r}: give the station and monitor interfaces, e.g. {example}")
+        found[str(radio)] = (ifaces["station"], ifaces["monitor"])
+    return found
+
+
 def device_spec(path: str | Path, name: str, data: dict[str, Any]) -> DeviceSpec | None:
     """The network device host ``name`` of inventory ``path`` declares (None: not a device); a
     wrong declaration is a one-line UserError saying why and what to write instead."""

@@ -26,10 +26,11 @@ from typing import Any
 
 from .errors import UserError
 
-ROLES = ("pc", "server", "router", "switch")
+ROLES = ("pc", "server", "router", "switch", "ap")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 IFACE_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 LAB_ID_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+MAX_RADIO_HOSTS = 6  # wireless hosts in one radio VM (each has a radio, the grader one more)
 PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]{1,62}$")  # a Debian package name
 
 
@@ -53,6 +54,20 @@ class HostSpec:
     role: str
     mgmt: str  # management address of the host (interface mgmt0)
     interfaces: tuple[str, ...] = ()
+    radio: str | None = None  # the radio VM ([[radios]]) it lives in: a wireless host with a phy of its own
+
+
+@dataclasses.dataclass(frozen=True)
+class RadioSpec:
+    """A radio VM (``[[radios]]``): on the virtual lab, one small virtual machine holding the lab's
+    wireless hosts (the hosts whose ``radio`` names it), each a namespace of the VM that owns an
+    802.11 radio of its own (mac80211_hwsim), plus the grader's probe radio, which no host sees.
+    The machine's kernel has no wireless stack: the VM runs the image's own kernel
+    (:mod:`tspcr_lab.virtual.radio`)."""
+
+    name: str
+    mgmt: str  # the VM's control address on the management network: the grader's only
+    memory: int = 256  # MiB of the VM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +165,11 @@ class Lab:
     # check name -> {lang: title}: what reports show instead of the check's id, with {parameter} placeholders
     titles: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     probe_ports: tuple[ProbePortSpec, ...] = ()  # grader-owned probe ports on segments
+    radios: tuple[RadioSpec, ...] = ()  # radio VMs holding the wireless hosts
+
+    def radio_hosts(self, radio: str) -> list[HostSpec]:
+        """The wireless hosts of radio VM ``radio``, in the lab file's order."""
+        return [host for host in self.hosts.values() if host.radio == radio]
 
     @property
     def checks_path(self) -> Path:
@@ -308,8 +328,29 @@ def load_lab(name: str) -> Lab:
         table.done()
         switches.append(switch_name)
 
-    host_items: list[tuple[str, str, str]] = []
     seen_mgmt: set[str] = {grader}
+    radios: list[RadioSpec] = []
+    for i, item in enumerate(top.get("radios", list, [])):
+        table = _Table(item, f"radios[{i}]", file)
+        radio = RadioSpec(table.get("name", str), table.get("mgmt", str), table.get("memory", int, 256))
+        table.done()
+        if not NAME_RE.match(radio.name):
+            raise table.fail("name", f"'{radio.name}' must be 1-10 lower-case letters or digits")
+        if radio.name in switches or any(other.name == radio.name for other in radios):
+            raise table.fail("name", f"'{radio.name}' is declared twice")
+        try:
+            if ipaddress.IPv4Address(radio.mgmt) not in network:
+                raise table.fail("mgmt", f"{radio.mgmt} is not in the management network {network}")
+        except ValueError:
+            raise table.fail("mgmt", f"'{radio.mgmt}' is not an IPv4 address") from None
+        if radio.mgmt in seen_mgmt:
+            raise table.fail("mgmt", f"{radio.mgmt} is already used")
+        seen_mgmt.add(radio.mgmt)
+        if not 128 <= radio.memory <= 2048:
+            raise table.fail("memory", f"{radio.memory} MiB: a radio VM takes 128 to 2048")
+        radios.append(radio)
+
+    host_items: list[tuple[str, str, str, str | None]] = []
     for i, item in enumerate(top.get("hosts", list)):
         table = _Table(item, f"hosts[{i}]", file)
         host_name = table.get("name", str)
@@ -329,10 +370,20 @@ def load_lab(name: str) -> Lab:
         if address in seen_mgmt:
             raise table.fail("mgmt", f"{address} is already used")
         seen_mgmt.add(address)
+        radio_name = table.get("radio", str, None)
+        if radio_name is not None and not any(r.name == radio_name for r in radios):
+            raise table.fail("radio", f"unknown radio VM '{radio_name}' (declare it in [[radios]])")
         table.done()
-        host_items.append((host_name, role, address))
+        if any(host_name == r.name for r in radios):
+            raise table.fail("name", f"'{host_name}' is declared twice")
+        host_items.append((host_name, role, address, radio_name))
     if not host_items:
         raise top.fail("hosts", "a lab needs at least one host")
+    for radio in radios:
+        held = sum(1 for h in host_items if h[3] == radio.name)
+        if not 1 <= held <= MAX_RADIO_HOSTS:
+            raise top.fail("radios", f"radio VM '{radio.name}' holds {held} hosts: give it 1 to {MAX_RADIO_HOSTS} "
+                                     f"(hosts with radio = \"{radio.name}\")")
 
     links = []
     host_names = {h[0] for h in host_items}
@@ -374,8 +425,8 @@ def load_lab(name: str) -> Lab:
         probe_ports.append(probe)
 
     hosts = {
-        name: HostSpec(name, role, address, tuple(l.iface for l in links if l.host == name))
-        for name, role, address in host_items
+        name: HostSpec(name, role, address, tuple(l.iface for l in links if l.host == name), radio)
+        for name, role, address, radio in host_items
     }
     settings = top.get("params", dict, {})
     rubric = read_rubric_items(top.get("rubric", list, []), "rubric", file)
@@ -406,6 +457,7 @@ def load_lab(name: str) -> Lab:
         packages=tuple(sorted(set(packages))),
         titles=titles,
         probe_ports=tuple(probe_ports),
+        radios=tuple(radios),
     )
 
 

@@ -270,6 +270,17 @@ def prober(request: pytest.FixtureRequest, lab_context):
     yield from _probes(request, lab_context, open_prober)
 
 
+@pytest.fixture
+def probe_radio(request: pytest.FixtureRequest, lab_context):
+    """Opens the grader's radio on one of the lab's radio VMs: ``air = probe_radio("air")``, a
+    :class:`~tspcr_lab.probes.radio.RadioProbe` (join attempts, captures of the air) whose
+    attempts are the check's evidence. A target without it (a real lab whose inventory names no
+    probe radio): ProbeError (the check is an error, never a pass)."""
+    from .probes.radio import open_probe_radio
+
+    yield from _probes(request, lab_context, open_probe_radio)
+
+
 def _probes(request: pytest.FixtureRequest, lab_context, opener):
     """A probe fixture's body: ``opener(context, name, record)`` per port asked for, its probes
     recorded as the check's evidence, closed after the check."""

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .devices.sessions import Endpoint
 from .errors import UserError
 from .host import Host
-from .inventory import load_inventory, probe_ports_of
+from .inventory import load_inventory, probe_ports_of, probe_radios_of
 from .labfile import Lab
 from .transport.base import Transport
 from .transport.local import LocalTransport
@@ -37,6 +37,8 @@ class Target:
     probe_ports: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
     # a lab's probe port name -> its IP link: (name, interface, gateway) -> tspcr_lab.probes.packets.ProbeLink
     probe_links: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+    # a lab's radio VM name -> the grader's radio there: (name, record) -> tspcr_lab.probes.radio.RadioProbe
+    probe_radios: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
 
     def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
         return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
@@ -66,10 +68,25 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
 
         return LocalLink(name, interface, gateway, *vlab.probe_namespace(name, interface, gateway))
 
+    def local_radio(name: str, record=None):
+        from .probes.radio import RadioProbe
+        from .transport.console import ConsoleTransport
+        from .virtual import radio
+
+        vm = vlab.load_state().radios[name]
+        console = ConsoleTransport(
+            f"radio {name}", lambda: radio.console_prefix(vlab.dir, vlab.core, name, vm.mgmt, None),
+            running=lambda: radio.alive(vm), env=console_env())
+        # the VM's last radio is the grader's (vm-init leaves it and hwsim0, the medium's monitor, in its root)
+        return RadioProbe(name, Host(f"radio {name}", console), f"wlan{len(vm.hosts)}", "hwsim0", record)
+
+    from .virtual.lab import console_env
+
     probes = {probe.name: local_port for probe in lab.probe_ports}
     links = {probe.name: local_link for probe in lab.probe_ports if probe.address}
+    radios = {vm.name: local_radio for vm in lab.radios if vm.name in state.radios}
     return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints,
-                  probes, links)
+                  probes, links, radios)
 
 
 def station_hosts(lab: Lab, inventory, station: str | None) -> dict[str, str]:
@@ -111,7 +128,7 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
         endpoints[name] = (Endpoint(name, device.hostname, device.port) if device is not None else
                            Endpoint(name, str(data.get("ssh_hostname", name)), int(data.get("ssh_port", 22))))
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints,
-                  *_probe_hosts(inventory, station))
+                  *_probe_hosts(inventory, station), _probe_radios(inventory, station))
 
 
 def _probe_hosts(inventory, station: str | None) -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:
@@ -142,6 +159,27 @@ def _probe_hosts(inventory, station: str | None) -> tuple[dict[str, Callable[...
     return ports, links
 
 
+def _probe_radios(inventory, station: str | None) -> dict[str, Callable[..., Any]]:
+    """The probe radios the inventory's grader-owned hosts offer (their ``probe_radios`` data),
+    among the station's group when a station is given, each used over SSH."""
+    members = inventory.groups[station] if station else list(inventory.hosts)
+    radios: dict[str, Callable[..., Any]] = {}
+    for member in members:
+        data = inventory.hosts[member]
+        for radio, (station_iface, monitor) in probe_radios_of(inventory.path, member, data).items():
+            if radio in radios:
+                raise UserError(f"inventory {inventory.path}: probe radio '{radio}' is offered by two hosts")
+            make = _ssh_from_data(member, data)
+
+            def open_radio(name: str, record=None, member=member, make=make, iface=station_iface, mon=monitor):
+                from .probes.radio import RadioProbe
+
+                return RadioProbe(name, Host(member, make()), iface, mon, record)
+
+            radios[radio] = open_radio
+    return radios
+
+
 def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
     from .transport.console import ConsoleTransport
     from .virtual.lab import console_env, host_console, host_running
@@ -153,12 +191,12 @@ def _console_factory(vlab, name: str, mgmt: str) -> Callable[[], Transport]:
         cached = {"state": current()}
 
         def state():
-            if not host_running(cached["state"]):
+            if not host_running(cached["state"], vlab.instance):
                 cached["state"] = current()
             return cached["state"]
 
         return ConsoleTransport(
-            name, lambda: host_console(state(), vlab.instance), running=lambda: host_running(state()),
+            name, lambda: host_console(state(), vlab.instance), running=lambda: host_running(state(), vlab.instance),
             env=console_env(),
             # users' logins check no host key (a trainee may make new ones): the management
             # network, opened from the core namespace, reaches only this host

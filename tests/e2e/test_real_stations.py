@@ -33,7 +33,9 @@ from .stations import Stations, image_info
 
 SEED = 4242
 TRAINEE = "Test Trainee"
-LABS = available_labs()
+# A lab with radio VMs needs 802.11 radios: the stations here are namespaces on the machine's
+# kernel, which has no wireless stack (the wifi-security e2e test runs its real VM instead).
+LABS = [lab for lab in available_labs() if not load_lab(lab).radios]
 # Checks that pass on a lab's untouched state: they check what the lab's own server guarantees.
 PASS_UNTOUCHED = {"mail-client": {"test_server_refuses_plaintext_login"},
                   # a factory switch is one LAN: PCs of one department do reach each other

@@ -114,13 +114,15 @@ def _scapy() -> Any:
     """The scapy layers read here (``dot11`` and ``eap``, 0.2-0.4 s to import, once)."""
     from types import SimpleNamespace
 
-    from scapy.layers.dot11 import Dot11, Dot11Auth, Dot11Beacon, Dot11ProbeResp, RadioTap
+    from scapy.layers.dot11 import (Dot11, Dot11AssoReq, Dot11Auth, Dot11Beacon, Dot11ProbeResp, Dot11ReassoReq,
+                                    RadioTap)
     from scapy.layers.eap import EAPOL, EAPOL_KEY
     from scapy.utils import PcapReader
 
     return SimpleNamespace(Dot11=Dot11, Dot11Auth=Dot11Auth, Dot11Beacon=Dot11Beacon,
                            Dot11ProbeResp=Dot11ProbeResp, RadioTap=RadioTap, EAPOL=EAPOL,
-                           EAPOL_KEY=EAPOL_KEY, PcapReader=PcapReader)
+                           EAPOL_KEY=EAPOL_KEY, PcapReader=PcapReader, Dot11AssoReq=Dot11AssoReq,
+                           Dot11ReassoReq=Dot11ReassoReq)
 
 
 # --- reading a capture -------------------------------------------------------------------------
@@ -440,6 +442,46 @@ def beacons(packets: Iterable[Any]) -> dict[str, BssSecurity]:
             ssid = bss.ssid or before.ssid
             bss = dataclasses.replace(bss, ssid=ssid, hidden=bss.hidden or before.hidden, seen=before.seen + 1)
         found[bss.bssid] = bss
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class StationRequest:
+    """What a station asked for in its latest (re)association request: the RSN element it sent
+    (its chosen AKM and pairwise cipher, its PMF bits), to the BSSID it asked."""
+
+    station: str
+    bssid: str
+    ssid: str
+    akms: tuple[str, ...]
+    pairwise: tuple[str, ...]
+    group: str | None
+    mfp_capable: bool
+    mfp_required: bool
+    rsn: bool
+
+
+def association_requests(packets: Iterable[Any]) -> dict[str, StationRequest]:
+    """The latest (re)association request of each station heard in ``packets``, by its MAC."""
+    s = _scapy()
+    found: dict[str, StationRequest] = {}
+    for packet in packets:
+        layer, skip = packet.getlayer(s.Dot11AssoReq), 4  # capabilities 2, listen interval 2
+        if layer is None:
+            layer, skip = packet.getlayer(s.Dot11ReassoReq), 10  # and the current AP's address
+        if layer is None:
+            continue
+        ssid, rsn = "", None
+        for eid, data in _elements(bytes(layer)[skip:]):
+            if eid == 0 and not ssid:
+                ssid = data.decode("utf-8", errors="replace")
+            elif eid == 48 and rsn is None and len(data) >= 2:
+                rsn = parse_suites(data)
+        station = str(packet[s.Dot11].addr2).lower()
+        found[station] = StationRequest(
+            station, str(packet[s.Dot11].addr1).lower(), ssid, rsn.akms if rsn else (), rsn.pairwise if rsn else (),
+            rsn.group if rsn else None, bool(rsn and rsn.capabilities & 0x80), bool(rsn and rsn.capabilities & 0x40),
+            rsn is not None)
     return found
 
 

@@ -51,7 +51,7 @@ import psutil
 
 from ..errors import HostUnreachable, ProbeError, UserError
 from ..labfile import Lab
-from . import image, netns, rootfs
+from . import image, netns, radio as radios, rootfs
 from .netns import VirtualLabError
 
 STATE_ROOT = Path(os.environ.get("TSPCR_STATE_DIR", "/run/tspcr-lab"))
@@ -92,6 +92,7 @@ class HostState:
     started: float = 0.0  # its start time, so that a recycled PID is never taken for it
     public_key: str = ""
     links: list[tuple[str, str, str, str]] = dataclasses.field(default_factory=list)  # iface, switch, core end, mac
+    radio: str = ""  # the radio VM it lives in (a wireless host: pid stays 0, the VM runs it)
 
 
 @dataclasses.dataclass
@@ -109,6 +110,7 @@ class InstanceState:
     rootfs: str = ""  # the image its hosts run on
     uid: int = 0  # host root's id on the machine
     gid: int = 0
+    radios: dict[str, radios.RadioState] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -124,7 +126,8 @@ class InstanceState:
         for name, h in data.pop("hosts").items():
             h["links"] = [tuple(link) for link in h.get("links", [])]
             hosts[name] = HostState(**h)
-        return cls(hosts=hosts, **data)
+        vms = {name: radios.RadioState(**r) for name, r in data.pop("radios", {}).items()}
+        return cls(hosts=hosts, radios=vms, **data)
 
 
 def _process_alive(pid: int, started: float) -> bool:
@@ -188,7 +191,8 @@ class VirtualLab:
     def is_stale(self, state: InstanceState) -> bool:
         """Left behind (a killed run, a machine restarted with its state kept): no host runs and
         its core namespace is gone."""
-        return not netns.exists(state.core) and not any(_process_alive(h.pid, h.started) for h in state.hosts.values())
+        return (not netns.exists(state.core) and not any(_process_alive(h.pid, h.started) for h in state.hosts.values())
+                and not any(radios.alive(vm) for vm in state.radios.values()))
 
     # -- up / down ---------------------------------------------------------------------------
     def up(self, seed: int, trainee: str, owner: str = "") -> InstanceState:
@@ -215,8 +219,11 @@ class VirtualLab:
                 grader=self.lab.mgmt_grader, seed=seed, trainee=trainee, created=time.time(), hosts={},
                 owner=owner, rootfs=str(rootfs_dir), uid=ids.uid, gid=ids.gid,
             )
+            for vm in self.lab.radios:
+                state.radios[vm.name] = radios.RadioState(vm.name, vm.mgmt, vm.memory,
+                                                          hosts=[h.name for h in self.lab.radio_hosts(vm.name)])
             for index, spec in enumerate(self.lab.hosts.values()):
-                host = HostState(spec.name, spec.role, spec.mgmt)
+                host = HostState(spec.name, spec.role, spec.mgmt, radio=spec.radio or "")
                 for link in self.lab.links_of(spec.name):
                     core_end = f"{spec.name}-{link.iface}"
                     if len(core_end) > 15:
@@ -230,9 +237,14 @@ class VirtualLab:
                     state.hosts[spec.name].public_key = rootfs.prepare_upper(
                         self.host_dir(spec.name), spec.name, f"{spec.mgmt}/{prefix}", ids)
                 self._make_core()
-                for host in state.hosts.values():
-                    self._start(state, host)
+                for vm in state.radios.values():  # first: a VM takes longest to boot
+                    radios.prepare(self, state, vm)
+                    radios.start(self, state, vm)
                     self._save(state)
+                for host in state.hosts.values():
+                    if not host.radio:
+                        self._start(state, host)
+                        self._save(state)
                 self._wait_ready(state, list(state.hosts))
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -316,9 +328,10 @@ class VirtualLab:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
 
-    def _host_init(self, proc: subprocess.Popen, name: str) -> tuple[int, float]:
+    def _host_init(self, proc: subprocess.Popen, name: str, tail=None) -> tuple[int, float]:
         """The host's PID 1 (as the machine sees it): unshare's child in a new PID namespace (the
-        first child may be the helper that writes the id maps, in ours)."""
+        first child may be the helper that writes the id maps, in ours). ``tail``: what says why
+        it did not start (the host's console by default)."""
         own = os.stat("/proc/self/ns/pid").st_ino
         deadline = time.monotonic() + 5
         while True:
@@ -332,7 +345,7 @@ class VirtualLab:
             except psutil.NoSuchProcess:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise VirtualLabError(f"{name} did not start: {self._console_tail(name)}")
+                raise VirtualLabError(f"{name} did not start: {tail() if tail else self._console_tail(name)}")
             time.sleep(0.005)
 
     def _console_tail(self, host: str) -> str:
@@ -345,6 +358,8 @@ class VirtualLab:
     def _stop(self, host: HostState) -> None:
         """Kill the host's PID 1 (by its recorded id and start time): the kernel then ends every
         process of its PID namespace, and its network namespace goes with them."""
+        if host.radio:  # its VM runs it: stopped with the VM, or in it (radio.restart_host)
+            return
         self._unplug(host)
         if host.pid and _process_alive(host.pid, host.started):
             try:
@@ -420,19 +435,25 @@ class VirtualLab:
     def _wait_ready(self, state: InstanceState, names: list[str], timeout: float = READY_TIMEOUT) -> None:
         """Wait until every named host's init has finished (it writes /run/tspcr-lab/booted in the
         host after starting its services, sshd last). A host whose boot script died is reported at
-        once, with the last line of its console."""
-        pending = set(names)
+        once, with the last line of its console. A radio VM's hosts are waited for longer (the VM
+        boots first) and as the VM reports them."""
+        wireless = {name for name in names if state.hosts[name].radio}
+        pending = set(names) - wireless
         deadline = time.monotonic() + timeout
-        while pending:
+        vm_deadline = time.monotonic() + radios.BOOT_TIMEOUT
+        while pending or wireless:
+            for vm in {state.hosts[name].radio for name in wireless}:
+                held = [name for name in wireless if state.hosts[name].radio == vm]
+                wireless -= set(held) - set(radios.wait_vm(self, state, state.radios[vm], held, vm_deadline))
             for name in sorted(pending):
                 hs = state.hosts[name]
                 if not _process_alive(hs.pid, hs.started):
                     raise VirtualLabError(f"host {name} stopped while booting: {self._console_tail(name)}")
                 if os.path.exists(f"/proc/{hs.pid}/root/run/tspcr-lab/booted"):
                     pending.discard(name)
-            if not pending:
+            if not pending and not wireless:
                 return
-            if time.monotonic() > deadline:
+            if pending and time.monotonic() > deadline:
                 detail = "; ".join(f"{n}: {self._console_tail(n)}" for n in sorted(pending))
                 raise VirtualLabError(f"host(s) {', '.join(sorted(pending))} did not come up: {detail}")
             time.sleep(0.02)
@@ -467,6 +488,13 @@ class VirtualLab:
             except Exception as exc:  # noqa: BLE001 - go on, say it at the end
                 problems.append(f"{host.name}: {exc}")
                 left[host.name] = host
+        for vm in (state.radios.values() if state else ()):
+            try:
+                radios.stop(self, state, vm)
+            except Exception as exc:  # noqa: BLE001 - go on, say it at the end
+                problems.append(f"radio VM {vm.name}: {exc}")
+                for name in vm.hosts:
+                    left[name] = state.hosts[name]
         for space in [self.core, *(n for n in netns.listing() if n.startswith(self.core + "."))]:
             netns.delete(space)
             if netns.exists(space):
@@ -493,22 +521,20 @@ class VirtualLab:
         setting are gone (new namespaces, same cables and MAC addresses); files stay."""
         with self.locked():
             state = self.load_state()
-            self._stop(state.host(host))
-            self._start(state, state.hosts[host])
-            self._save(state)
+            vm = state.host(host).radio
+            if vm:
+                radios.restart_host(self, state, state.radios[vm], host)
+            else:
+                self._stop(state.host(host))
+                self._start(state, state.hosts[host])
+                self._save(state)
             self._wait_ready(state, [host])
 
     def snapshot(self, host: str, name: str) -> None:
         """Save a host's files under ``name`` (the host is restarted, as for a reboot)."""
         with self.locked():
             state = self.load_state()
-            self._stop(state.host(host))
-            try:
-                rootfs.snapshot(self.host_dir(host), self.dir / "snapshots" / name / host)
-            finally:
-                self._start(state, state.hosts[host])
-                self._save(state)
-            self._wait_ready(state, [host])
+            self._offline(state, host, lambda: rootfs.snapshot(self.host_dir(host), self.dir / "snapshots" / name / host))
 
     def restore(self, host: str, name: str) -> None:
         """Bring a host back to a snapshot's files and reboot it."""
@@ -517,13 +543,28 @@ class VirtualLab:
             raise UserError(f"no snapshot '{name}' of {host}")
         with self.locked():
             state = self.load_state()
-            self._stop(state.host(host))
+            self._offline(state, host, lambda: rootfs.restore(self.host_dir(host), source))
+
+    def _offline(self, state: InstanceState, host: str, work) -> None:
+        """Do ``work`` on a stopped host's files, then start it again and wait for it. A wireless
+        host's files are mounted while its VM runs: the whole VM is stopped and started again."""
+        vm = state.radios.get(state.host(host).radio)
+        if vm is not None:
+            radios.stop(self, state, vm)
             try:
-                rootfs.restore(self.host_dir(host), source)
+                work()
             finally:
-                self._start(state, state.hosts[host])
+                radios.start(self, state, vm)
                 self._save(state)
-            self._wait_ready(state, [host])
+            self._wait_ready(state, list(vm.hosts))
+            return
+        self._stop(state.hosts[host])
+        try:
+            work()
+        finally:
+            self._start(state, state.hosts[host])
+            self._save(state)
+        self._wait_ready(state, [host])
 
     def console_argv(self, host: str, argv: list[str], tty: bool = False) -> list[str]:
         """The command line that runs ``argv`` as root inside ``host`` through its console."""
@@ -535,7 +576,7 @@ class VirtualLab:
         for name, hs in state.hosts.items():
             hosts[name] = {
                 "role": hs.role,
-                "running": _process_alive(hs.pid, hs.started),
+                "running": host_running(hs, state),
                 "mgmt": hs.mgmt,
                 "pid": hs.pid,
             }
@@ -576,7 +617,15 @@ def console_command(instance: str, host: str, argv: list[str], tty: bool = False
 
 
 def host_console(hs: HostState, instance: str) -> list[str]:
-    """The nsenter prefix that enters a running host (run it with :func:`console_env`)."""
+    """The nsenter prefix that enters a running host (run it with :func:`console_env`); for a
+    wireless host, the VM's console (:func:`tspcr_lab.virtual.radio.console_prefix`)."""
+    if hs.radio:
+        state = load_instance_state(instance)
+        vm = state.radios[hs.radio]
+        if not host_running(hs, state):
+            raise HostNotRunning(f"host {hs.name} of lab {instance} is not running (radio VM {vm.name}: "
+                                 f"tspcr-lab reboot {hs.name})")
+        return radios.console_prefix(STATE_ROOT / instance, state.core, vm.name, vm.mgmt, hs.name)
     if not _process_alive(hs.pid, hs.started):
         raise HostNotRunning(f"host {hs.name} of lab {instance} is not running (tspcr-lab reboot {hs.name})")
     return ["nsenter", "--target", str(hs.pid), "--user", "--mount", "--uts", "--ipc", "--net", "--pid",
@@ -591,8 +640,16 @@ def console_env(tty: bool = False) -> dict[str, str]:
     return env
 
 
-def host_running(hs: HostState) -> bool:
-    return _process_alive(hs.pid, hs.started)
+def host_running(hs: HostState, instance: "str | InstanceState | None" = None) -> bool:
+    """Whether the host runs: its PID 1 is alive, or, for a wireless host, its VM is and said
+    the host booted (``instance``: its instance's name or state, needed then)."""
+    if not hs.radio:
+        return _process_alive(hs.pid, hs.started)
+    if instance is None:
+        return False
+    state = instance if isinstance(instance, InstanceState) else load_instance_state(instance)
+    vm = state.radios.get(hs.radio)
+    return vm is not None and radios.alive(vm) and radios.host_status(STATE_ROOT / state.instance, vm, hs.name) == "booted"
 
 
 class HostNotRunning(UserError, HostUnreachable):

@@ -85,12 +85,12 @@ def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, ids: IdRange) -
     for folder in ("usr", "usr/local", "usr/local/lib", "etc/ssh", "etc/network"):
         os.chmod(upper / folder, 0o755)
     shift_ids(host_dir, ids)
-    _tun_node(host_dir / "tun")
+    tun_node(host_dir / "tun")
     os.chmod(host_dir, 0o700)  # the host's root (its owner) mounts from it; nobody else enters
     return public
 
 
-def _tun_node(path: Path) -> None:
+def tun_node(path: Path) -> None:
     """The host's /dev/net/tun (boot.sh binds it): a node of the machine's tun device that the
     host's root may open, for tap devices (Open vSwitch's internal ports on a userspace datapath)
     in its own network namespace. Made here because mknod is refused inside the host."""
