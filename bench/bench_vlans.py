@@ -71,14 +71,15 @@ def up_split(proc: subprocess.CompletedProcess) -> dict[str, float]:
 
 def host_processes(instance: str, names=None) -> list[psutil.Process]:
     """The processes of an instance's hosts: each host's PID 1 (as the machine sees it) and every
-    descendant (daemons that detach are re-parented to that PID 1, inside the host)."""
+    descendant (daemons that detach are re-parented to that PID 1, inside the host); a radio VM
+    (qemu, which holds its wireless hosts) when one of its hosts is asked for."""
     state = load_instance_state(instance)
+    roots = [hs.pid for name, hs in state.hosts.items() if not hs.radio and (names is None or name in names)]
+    roots += [vm.pid for vm in state.radios.values() if names is None or set(vm.hosts) & set(names)]
     procs = []
-    for name, hs in state.hosts.items():
-        if names is not None and name not in names:
-            continue
+    for pid in roots:
         try:
-            root = psutil.Process(hs.pid)
+            root = psutil.Process(pid)
             procs += [root, *root.children(recursive=True)]
         except psutil.Error:
             pass

@@ -281,18 +281,30 @@ def probe_radio(request: pytest.FixtureRequest, lab_context):
     yield from _probes(request, lab_context, open_probe_radio)
 
 
+def _noter(request: pytest.FixtureRequest, source: str):
+    evidence = request.node.stash.setdefault(EVIDENCE, [])
+
+    def add(what: str, detail: str, host: str = source) -> None:
+        evidence.append({"host": host, "command": what, "rc": 0, "stdout": detail[:MAX_EVIDENCE_TEXT], "stderr": "",
+                         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "duration": 0.0})
+
+    return add
+
+
+@pytest.fixture
+def note(request: pytest.FixtureRequest):
+    """Adds a line to the check's evidence that is not a command's result (what a shared probe or
+    a comparison found): ``note(what, detail, host="grader")``."""
+    return _noter(request, "grader")
+
+
 def _probes(request: pytest.FixtureRequest, lab_context, opener):
     """A probe fixture's body: ``opener(context, name, record)`` per port asked for, its probes
     recorded as the check's evidence, closed after the check."""
-    evidence = request.node.stash.setdefault(EVIDENCE, [])
     opened = []
 
     def open_port(name: str):
-        def record(what: str, detail: str) -> None:
-            evidence.append({"host": f"probe port {name}", "command": what, "rc": 0, "stdout": detail,
-                             "stderr": "", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "duration": 0.0})
-
-        port = opener(lab_context, name, record)
+        port = opener(lab_context, name, _noter(request, f"probe port {name}"))
         opened.append(port)
         return port
 

@@ -83,11 +83,11 @@ def judge(case: Case | None, kind: str, results: dict[str, Any]) -> tuple[bool, 
 class Copy:
     """One instance of the lab under test, with its solved snapshot."""
 
-    def __init__(self, lab: Lab, index: int, seed: int):
+    def __init__(self, lab: Lab, index: int, seed: int, instance: str | None = None):
         from .virtual.lab import VirtualLab
 
         self.lab, self.seed = lab, seed
-        self.vlab = VirtualLab(lab, f"selftest-{lab.id}-{index}")
+        self.vlab = VirtualLab(lab, instance or f"selftest-{lab.id}-{index}")
         given = generate(lab, seed)
         self.values = {"params": given.params, "expected": given.expected}
         self.dirty: set[str] = set()  # hosts a case changed since their last restore
@@ -101,20 +101,25 @@ class Copy:
         target = virtual_target(self.lab, self.vlab.instance)
         apply_to_targets([(target, generate(self.lab, self.seed))], self.lab.deploy_file)
 
-    def solve(self) -> None:
+    def solve_only(self) -> None:
+        """The lab's solution applied (no snapshot)."""
         from .provision import apply_to_targets
         from .targets import virtual_target
 
         target = virtual_target(self.lab, self.vlab.instance)
         apply_to_targets([(target, generate(self.lab, self.seed))], self.lab.solution_file)
+
+    def solve(self) -> None:
+        self.solve_only()
         for host in self.lab.hosts:
             self.vlab.snapshot(host, RESTORE)
 
     def apply(self, case: Case) -> None:
         """Bring back to their solved files every host the last case changed and this one will,
         then run the case's scripts."""
-        for host in [h for h in self.lab.hosts if h in self.dirty or h in case.hosts]:
-            self.vlab.restore(host, RESTORE)
+        changed = [h for h in self.lab.hosts if h in self.dirty or h in case.hosts]
+        if changed:
+            self.vlab.restore(changed, RESTORE)  # a radio VM's hosts together: one restart
         self.dirty = set(case.hosts)
         for host in case.hosts:
             script = case.script(host, self.values)

@@ -60,10 +60,14 @@ class FileContent(Probe):
     trainee's work: :class:`~tspcr_lab.errors.UnreadableFile`, a failure that says so. Any other
     failure (``cat`` missing, an I/O error) is a ProbeError. Bytes that are not UTF-8 come back
     replaced (U+FFFD), never as an exception.
+
+    ``secrets``: passwords the file may hold (a wifi passphrase in hostapd.conf), masked in the
+    evidence; the text returned is the file's own.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, secrets: tuple[str, ...] = ()):
         self.path = path
+        self.secrets = tuple(s for s in secrets if s)
 
     def command(self) -> str:
         # (exit N) sets the status without leaving the shell: cat itself only exits 0 or 1.

@@ -531,24 +531,44 @@ class VirtualLab:
             self._wait_ready(state, [host])
 
     def snapshot(self, host: str, name: str) -> None:
-        """Save a host's files under ``name`` (the host is restarted, as for a reboot)."""
+        """Save a host's files under ``name`` (the host is restarted, as for a reboot). A wireless
+        host's are copied while it runs, once its VM has written everything out (``sync``):
+        restarting a VM costs a boot of an emulated machine."""
         with self.locked():
             state = self.load_state()
-            self._offline(state, host, lambda: rootfs.snapshot(self.host_dir(host), self.dir / "snapshots" / name / host))
+            target = self.dir / "snapshots" / name / host
+            vm = state.radios.get(state.host(host).radio)
+            if vm is not None:
+                proc = radios.run(self, state, vm, ["sync"], timeout=60)
+                if proc.returncode != 0:
+                    raise VirtualLabError(f"radio VM {vm.name}: sync before the snapshot of {host} failed")
+                rootfs.snapshot(self.host_dir(host), target)
+                return
+            self._offline(state, [host], lambda: rootfs.snapshot(self.host_dir(host), target))
 
-    def restore(self, host: str, name: str) -> None:
-        """Bring a host back to a snapshot's files and reboot it."""
-        source = self.dir / "snapshots" / name / host
-        if not source.is_dir():
-            raise UserError(f"no snapshot '{name}' of {host}")
+    def restore(self, host: str | list[str], name: str) -> None:
+        """Bring hosts (one, or a list) back to a snapshot's files and reboot them. The wireless
+        hosts of one VM are restored together, with one restart of their VM."""
+        names = [host] if isinstance(host, str) else list(host)
+        for one in names:
+            if not (self.dir / "snapshots" / name / one).is_dir():
+                raise UserError(f"no snapshot '{name}' of {one}")
         with self.locked():
             state = self.load_state()
-            self._offline(state, host, lambda: rootfs.restore(self.host_dir(host), source))
+            groups: dict[str, list[str]] = {}
+            for one in names:
+                groups.setdefault(state.host(one).radio or f"host:{one}", []).append(one)
+            for members in groups.values():
+                def work(members=members) -> None:
+                    for one in members:
+                        rootfs.restore(self.host_dir(one), self.dir / "snapshots" / name / one)
+                self._offline(state, members, work)
 
-    def _offline(self, state: InstanceState, host: str, work) -> None:
-        """Do ``work`` on a stopped host's files, then start it again and wait for it. A wireless
-        host's files are mounted while its VM runs: the whole VM is stopped and started again."""
-        vm = state.radios.get(state.host(host).radio)
+    def _offline(self, state: InstanceState, hosts: list[str], work) -> None:
+        """Do ``work`` on stopped hosts' files (one host, or wireless hosts of one VM), then start
+        them again and wait for them. A wireless host's files are mounted while its VM runs: the
+        whole VM is stopped and started again."""
+        vm = state.radios.get(state.host(hosts[0]).radio)
         if vm is not None:
             radios.stop(self, state, vm)
             try:
@@ -558,6 +578,7 @@ class VirtualLab:
                 self._save(state)
             self._wait_ready(state, list(vm.hosts))
             return
+        host = hosts[0]
         self._stop(state.hosts[host])
         try:
             work()
