@@ -701,6 +701,59 @@ def selftest(lab_name: str, seed: int, copies: int, only: tuple[str, ...], as_js
 
 @cli.command()
 @click.argument("lab_name", metavar="LAB")
+@class_option
+@click.option("--seed", type=int, help="The exam's seed (default: the class file's).")
+@click.option("--copies", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="Copies of the lab the trainees are spread over (run side by side).")
+@click.option("--trainee", "only", multiple=True, help="Only this trainee (an id of the class; repeatable).")
+@json_option
+def variants(lab_name: str, class_file: str | None, seed: int | None, copies: int, only: tuple[str, ...],
+             as_json: bool) -> None:
+    """Prove every trainee's faults before the exam (a troubleshooting lab), on copies of the lab:
+    injected, each ticket's symptom and cause fail; each workaround hides the symptom and leaves the
+    cause; the reference repair gets the maximum."""
+    from .variants import prove_class
+    from .virtual.lab import require_root
+
+    if not class_file:
+        raise UserError("variants needs the class: --class FILE")
+    require_root()
+    lab = _lab(lab_name)
+    classroom = _class(class_file)
+    chosen = [tr for tr in classroom.trainees if not only or tr.id in only]
+    unknown = set(only) - {tr.id for tr in classroom.trainees}
+    if unknown:
+        raise UserError(f"class {class_file}: no trainee {', '.join(sorted(unknown))}")
+    trainees = [(tr.name or tr.id, classroom.seed_of(tr, seed)) for tr in chosen]
+    t0 = time.monotonic()
+
+    def show(proof) -> None:
+        if as_json:
+            return
+        mark = Text("ok  ", style="green") if proof.ok else Text("FAIL", style="red")
+        out.print(Text.assemble(mark, f" {proof.trainee} (seed {proof.seed}): {', '.join(proof.faults)}; "
+                                      f"difficulty {proof.difficulty}, {len(proof.cases)} cases, {proof.seconds:.0f} s"))
+        for case in proof.cases:
+            for problem in case.problems:
+                out.print(Text(f"      {case.case}: {problem}", style="red"))
+
+    proofs = prove_class(lab, trainees, copies=copies, on_proof=show)
+    bad = [p for p in proofs if not p.ok]
+    seconds = time.monotonic() - t0
+    if as_json:
+        click.echo(json.dumps({"lab": lab.id, "ok": not bad, "seconds": round(seconds, 1),
+                               "proofs": [p.to_json() for p in proofs]}, indent=2))
+    else:
+        spread = sorted({p.difficulty for p in proofs})
+        out.print(Text(f"variants {lab.id}: {len(proofs)} trainees, {len({tuple(sorted(p.faults)) for p in proofs})} "
+                       f"distinct sets, difficulty {spread[0]}-{spread[-1]}; "
+                       f"{'all proven' if not bad else f'{len(bad)} not as expected'} in {seconds:.0f} s",
+                       style="red" if bad else "green"))
+    sys.exit(ExitStatus.CHECKS_FAILED if bad else ExitStatus.OK)
+
+
+@cli.command()
+@click.argument("lab_name", metavar="LAB")
 @click.option("--inventory", type=click.Path(dir_okay=False), required=True,
               help="The real lab's inventory, which declares its network devices (device_type...).")
 @click.option("--seed", type=int, required=True, help="The trainee's seed (fills the baselines' placeholders).")

@@ -39,6 +39,8 @@ class Target:
     probe_links: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
     # a lab's radio VM name -> the grader's radio there: (name, record) -> tspcr_lab.probes.radio.RadioProbe
     probe_radios: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+    # the grader's own folder for this target (a troubleshooting lab's fault ledger): never on its hosts
+    state_dir: Path | None = None
 
     def hosts(self, default_timeout: float = 10.0) -> dict[str, Host]:
         return {name: Host(name, make(), default_timeout=default_timeout) for name, make in self.transports.items()}
@@ -86,7 +88,7 @@ def virtual_target(lab: Lab, instance: str | None = None) -> Target:
     links = {probe.name: local_link for probe in lab.probe_ports if probe.address}
     radios = {vm.name: local_radio for vm in lab.radios if vm.name in state.radios}
     return Target(lab, "virtual", vlab.instance, state.seed, state.trainee, transports, provision, endpoints,
-                  probes, links, radios)
+                  probes, links, radios, vlab.dir)
 
 
 def station_hosts(lab: Lab, inventory, station: str | None) -> dict[str, str]:
@@ -128,7 +130,19 @@ def inventory_target(lab: Lab, path: str | Path, seed: int | None, trainee: str,
         endpoints[name] = (Endpoint(name, device.hostname, device.port) if device is not None else
                            Endpoint(name, str(data.get("ssh_hostname", name)), int(data.get("ssh_port", 22))))
     return Target(lab, "inventory", str(path), seed, trainee, transports, provision, endpoints,
-                  *_probe_hosts(inventory, station), _probe_radios(inventory, station))
+                  *_probe_hosts(inventory, station), _probe_radios(inventory, station),
+                  inventory_state_dir(path, lab, station))
+
+
+def inventory_state_dir(path: str | Path, lab: Lab, station: str | None) -> Path:
+    """The grader's folder for a lab on an inventory's station: under $XDG_STATE_HOME (or
+    ~/.local/state)/tspcr-lab, named after the inventory file (its name and a digest of its path)."""
+    import hashlib
+
+    inventory = Path(path).resolve()
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "tspcr-lab"
+    digest = hashlib.sha256(str(inventory).encode()).hexdigest()[:10]
+    return base / f"{inventory.stem}-{digest}" / lab.id / (station or "-")
 
 
 def _probe_hosts(inventory, station: str | None) -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:

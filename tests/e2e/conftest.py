@@ -21,7 +21,7 @@ INSTANCE = "e2e-ipplan"
 SEED = 4242
 
 
-FIRST = ("test_wifi_security.py",)  # the longest module (a VM in an emulated CPU): scheduled first
+FIRST = ("test_wifi_security.py", "test_troubleshoot_network.py")  # the longest modules (a VM in an emulated CPU; a class's variants): scheduled first
 
 
 def pytest_collection_modifyitems(config, items):

@@ -88,7 +88,7 @@ def test_a_failed_operation_on_a_real_host(tmp_path):
 def test_apply_to_targets_raises_it(tmp_path):
     deploy = tmp_path / "solution.py"
     deploy.write_text(BOOM, encoding="utf-8")
-    lab = SimpleNamespace(hosts={"pc1": SimpleNamespace(role="pc")})
+    lab = SimpleNamespace(id="fake", hosts={"pc1": SimpleNamespace(role="pc")})
     target = SimpleNamespace(lab=lab, provision_hosts={"pc1": ("@local", {})})
     with pytest.raises(ProvisionError) as info:
         apply_to_targets([(target, SimpleNamespace(params={}, expected={}))], deploy)

@@ -196,7 +196,7 @@ def run_deploy_batches(deploy_file: Path, batches: list[list[tuple[str, dict[str
 
 def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> ProvisionResult:
     """Apply a deploy in one run to every target's hosts ((Target, LabParams) pairs), each host
-    with its own trainee's parameters in its data (``lab_params``, ``lab_expected``, ``lab_role``);
+    with its own trainee's parameters in its data (``lab_id``, ``lab_params``, ``lab_expected``, ``lab_role``);
     a host not reached or an operation that failed is a ProvisionError, one line per problem
     (which operation failed on which host, and the last lines of its error output). Network
     devices are skipped (their inventory names are in ``skipped``)."""
@@ -209,7 +209,7 @@ def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> Provisio
             if is_device(data):
                 skipped.append(pyinfra_name)
                 continue
-            batch.append((pyinfra_name, {**data, "lab_params": lab_params.params,
+            batch.append((pyinfra_name, {**data, "lab_id": target.lab.id, "lab_params": lab_params.params,
                                          "lab_expected": lab_params.expected,
                                          "lab_role": target.lab.hosts[name].role}))
         if batch:
@@ -221,7 +221,24 @@ def apply_to_targets(targets, deploy_file: Path, processes: int = 1) -> Provisio
     message = failure_message(deploy_file.name, result)
     if message:
         raise ProvisionError(message)
+    _record_ledgers(targets, deploy_file)
     return result
+
+
+def _record_ledgers(targets, deploy_file: Path) -> None:
+    """A troubleshooting lab's deploy has just injected each trainee's faults: the state it left is
+    recorded on the grader's side (see :mod:`tspcr_lab.ledger`), to tell a repair's collateral
+    damage later. A solution or a sample applied afterwards records nothing."""
+    from .. import ledger
+    from ..faults import load_catalogue
+
+    for target, lab_params in targets:
+        if deploy_file != target.lab.deploy_file or target.state_dir is None or load_catalogue(target.lab) is None:
+            continue
+        try:
+            ledger.record(target, lab_params, list(lab_params.expected.get("faults") or []))
+        except TspcrError as exc:
+            raise ProvisionError(f"{target.name}: the fault ledger could not be recorded: {exc}") from None
 
 
 def _run_deploy_safe(deploy_file: Path, hosts: list[tuple[str, dict[str, Any]]]) -> ProvisionResult | str:

@@ -555,8 +555,11 @@ class VirtualLab:
                 raise UserError(f"no snapshot '{name}' of {one}")
         with self.locked():
             state = self.load_state()
+            # As a site powers up: routers, servers and devices before the PCs (a PC's DHCP client
+            # finds its server as it is restored); a radio VM's hosts together, in one restart.
+            order = sorted(names, key=lambda one: state.host(one).role == "pc")
             groups: dict[str, list[str]] = {}
-            for one in names:
+            for one in order:
                 groups.setdefault(state.host(one).radio or f"host:{one}", []).append(one)
             for members in groups.values():
                 def work(members=members) -> None:
@@ -565,9 +568,9 @@ class VirtualLab:
                 self._offline(state, members, work)
 
     def _offline(self, state: InstanceState, hosts: list[str], work) -> None:
-        """Do ``work`` on stopped hosts' files (one host, or wireless hosts of one VM), then start
-        them again and wait for them. A wireless host's files are mounted while its VM runs: the
-        whole VM is stopped and started again."""
+        """Do ``work`` on stopped hosts' files (one host, or the wireless hosts of one VM), then
+        start them again and wait for them. A wireless host's files are mounted while
+        its VM runs: the whole VM is stopped and started again."""
         vm = state.radios.get(state.host(hosts[0]).radio)
         if vm is not None:
             radios.stop(self, state, vm)
