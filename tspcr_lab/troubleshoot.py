@@ -135,9 +135,9 @@ class Tickets:
                    en=f"no intervention report {path} on {host}")
         sections = report_sections(text)
         note("sections of the report", ", ".join(f"{k}: {len(v.split())} words" for k, v in sections.items()) or "none")
-        missing = [names[0] for key, names in REPORT_SECTIONS.items() if not sections.get(key, "").strip()]
-        check.that(not missing, fr=f"{path} : rubriques absentes ou vides : {', '.join(missing)}",
-                   en=f"{path}: missing or empty headings: {', '.join(REPORT_SECTIONS[k][1] for k, n in REPORT_SECTIONS.items() if n[0] in missing)}")
+        missing = [key for key in REPORT_SECTIONS if not sections.get(key, "").strip()]
+        check.that(not missing, fr=f"{path} : rubriques absentes ou vides : {', '.join(REPORT_SECTIONS[k][0] for k in missing)}",
+                   en=f"{path}: missing or empty headings: {', '.join(REPORT_SECTIONS[k][1] for k in missing)}")
         cause = sections["cause"]
         unnamed = [p for p in fault.report_names if not re.search(p, cause, re.I)]
         check.that(not unnamed, fr=f"la cause du rapport ne nomme pas la vraie panne ({fault.title['fr']})",

@@ -67,7 +67,7 @@ def test_solved_lab_gets_the_maximum_and_grading_changes_nothing(lab, at, expect
     assert "associated again" in capture and "AKM SAE" in capture
     # a second grading: the same verdicts, nothing of the trainee's changed
     code, again = lab.grade(tmp_path / "second")
-    assert code == 0 and by_status(again, "passed") == ALL_CHECKS
+    assert code == 0 and by_status(again, "passed") == ALL_CHECKS, failed_and_errors(again)
     assert lab.files(WORK, also=("var/lib/dhcp",)) == files
     assert {h: lab.on(h, script) for h, script in show.items()} == configs
 
