@@ -28,12 +28,11 @@ import itertools
 import random
 import re
 import shlex
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .labfile import FAULT_ID_RE, PLACEHOLDER_RE, Lab, _new_id, _Table, _texts, placeholder_value
+from .labfile import FAULT_ID_RE, PLACEHOLDER_RE, Lab, _new_id, _Table, _texts, placeholder_value, read_toml
 
 CATALOGUE = "catalogue.toml"
 STATE_KINDS = ("routes", "addresses", "firewall")
@@ -209,10 +208,7 @@ def _fault(table: _Table, lab: Lab, taken: set[str]) -> Fault:
 
 
 def _load(lab: Lab, file: Path) -> Catalogue:
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    raw = read_toml(file)
     top = _Table(raw, "", file)
     head = _Table(top.get("catalogue", dict), "catalogue", file)
     count = head.get("faults", int)

@@ -197,6 +197,14 @@ class Lab:
         return [link for link in self.links if link.host == host]
 
 
+def read_toml(file: Path) -> dict[str, Any]:
+    """A lab's TOML file (its lab file, faults, catalogue): one line naming it when it is not TOML."""
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{file}: not valid TOML: {exc}") from None
+
+
 class _Table:
     """A TOML table being read: remembers where it is, rejects unknown keys with a suggestion."""
 
@@ -265,10 +273,7 @@ def available_labs() -> list[str]:
 def load_lab(name: str) -> Lab:
     folder = find_lab(name)
     file = folder / "lab.toml"
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    raw = read_toml(file)
     top = _Table(raw, "", file)
 
     lab = _Table(top.get("lab", dict), "lab", file)
@@ -580,10 +585,7 @@ def load_cases(lab: Lab) -> tuple[Case, ...]:
     file = lab.path / "faults.toml"
     if not file.is_file():
         return ()
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    raw = read_toml(file)
     top = _Table(raw, "", file)
     cases: list[Case] = []
     for kind, key in (("fault", "fault"), ("alternative", "alternative")):
