@@ -27,12 +27,11 @@ import dataclasses
 import itertools
 import random
 import re
-import shlex
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .labfile import FAULT_ID_RE, PLACEHOLDER_RE, Lab, _new_id, _Table, _texts, placeholder_value, read_toml
+from .labfile import FAULT_ID_RE, Lab, _new_id, _Table, _texts, read_toml, render_placeholders
 
 CATALOGUE = "catalogue.toml"
 STATE_KINDS = ("routes", "addresses", "firewall")
@@ -99,17 +98,7 @@ class Catalogue:
         return (*self.allow.get("*", ()), *self.allow.get(host, ()))
 
 
-def render(text: str, values: dict[str, Any], where: str) -> str:
-    """``text`` with its placeholders replaced by the trainee's values (``| quote``: for the shell)."""
-
-    def value(match: re.Match) -> str:
-        try:
-            found = placeholder_value(values, match)
-        except KeyError:
-            raise UserError(f"{where}: no value {match.group(1)}{match.group(2)}") from None
-        return shlex.quote(str(found)) if match.group(3) else str(found)
-
-    return PLACEHOLDER_RE.sub(value, text)
+render = render_placeholders  # the one renderer of the lab files' placeholders
 
 
 def _scripts(table: _Table, key: str, hosts, required: bool) -> dict[str, str]:

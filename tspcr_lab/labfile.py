@@ -549,6 +549,21 @@ def placeholder_value(values: dict[str, Any], match: re.Match) -> Any:
     return found
 
 
+def render_placeholders(text: str, values: dict[str, Any], where: str) -> str:
+    """``text`` with its ``{{ params.x }}`` / ``{{ expected.x | quote }}`` placeholders replaced by
+    the trainee's values (``| quote``: quoted for the shell); ``where`` names it in the error."""
+    import shlex
+
+    def value(match: re.Match) -> str:
+        try:
+            found = placeholder_value(values, match)
+        except KeyError:
+            raise UserError(f"{where}: no value {match.group(1)}{match.group(2)}") from None
+        return shlex.quote(str(found)) if match.group(3) else str(found)
+
+    return PLACEHOLDER_RE.sub(value, text)
+
+
 @dataclasses.dataclass(frozen=True)
 class Case:
     """One case of a lab's self-test (``labs/<id>/faults.toml``): a *fault* (a trainee's mistake,
@@ -568,16 +583,7 @@ class Case:
 
     def script(self, host: str, values: dict[str, Any]) -> str:
         """The host's script with its placeholders replaced by the trainee's values."""
-        import shlex
-
-        def value(match: re.Match) -> str:
-            try:
-                found = placeholder_value(values, match)
-            except KeyError:
-                raise UserError(f"{self.kind} {self.id}: no value {match.group(1)}{match.group(2)}") from None
-            return shlex.quote(str(found)) if match.group(3) else str(found)
-
-        return PLACEHOLDER_RE.sub(value, self.run[host])
+        return render_placeholders(self.run[host], values, f"{self.kind} {self.id}")
 
 
 def load_cases(lab: Lab) -> tuple[Case, ...]:
