@@ -40,14 +40,17 @@ STATE_PREFIXES = ("daemon:", "package:")
 
 @dataclasses.dataclass(frozen=True)
 class Probe:
-    """A read-only shell command on a host (``run``: exit 0 when that side is right), or a
-    service that must start at boot (``at_boot``: however the host boots, see
-    :class:`tspcr_lab.probes.ServiceAtBoot`)."""
+    """A read-only shell command on a host (``run``: exit 0 when that side is right), a service
+    that must start at boot (``at_boot``: however the host boots, see
+    :class:`tspcr_lab.probes.ServiceAtBoot`), or a user's password login over SSH (``login`` and
+    ``password``: the user opens a session and runs ``run``, ``true`` when not given)."""
 
     host: str
     run: str | None
     at_boot: str | None
     says: dict[str, str]  # what is wrong when it is not so, per language
+    login: str | None = None
+    password: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +76,19 @@ class Fault:
     cause: tuple[Probe, ...]
     workarounds: tuple[Workaround, ...]
     report_names: tuple[str, ...] = ()  # regular expressions the report's cause must hold (host, component)
+
+    def rendered(self, values: dict[str, Any], where: str) -> "Fault":
+        """The fault as a trainee's: its title, ticket, report names and scope with their
+        placeholders replaced by the trainee's values (scripts and probes are rendered where
+        they run)."""
+        def one(text: str, what: str) -> str:
+            return render(text, values, f"{where}: fault {self.id}: {what}")
+
+        return dataclasses.replace(
+            self, title={k: one(v, "title") for k, v in self.title.items()},
+            ticket={k: one(v, "ticket") for k, v in self.ticket.items()},
+            report_names=tuple(one(p, "report_names") for p in self.report_names),
+            scope={h: tuple(one(i, f"scope.{h}") for i in items) for h, items in self.scope.items()})
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -140,13 +156,18 @@ def _probes(table: _Table, key: str, hosts) -> tuple[Probe, ...]:
         if host not in hosts:
             raise sub.fail("host", f"unknown host '{host}' (hosts: {', '.join(hosts)})")
         run, at_boot = sub.get("run", str, default=None), sub.get("at_boot", str, default=None)
-        if (run is None) == (at_boot is None):
-            raise sub.fail("run", "a probe has either run (a shell command) or at_boot (a service)")
+        login, password = sub.get("login", str, default=None), sub.get("password", str, default=None)
+        if (login is None) != (password is None):
+            raise sub.fail("login" if login is None else "password", "a login probe needs both login and password")
+        if login is not None and at_boot is not None:
+            raise sub.fail("at_boot", "a probe has either login (a user's session) or at_boot (a service)")
+        if login is None and (run is None) == (at_boot is None):
+            raise sub.fail("run", "a probe has either run (a shell command), at_boot (a service) or login and password")
         if run is not None and not run.strip():
             raise sub.fail("run", "a shell command is needed")
         says = {lang: sub.get(lang, str) for lang in ("fr", "en")}
         sub.done()
-        probes.append(Probe(host, run, at_boot, says))
+        probes.append(Probe(host, run, at_boot, says, login, password))
     return tuple(probes)
 
 
@@ -289,8 +310,9 @@ def assign(lab: Lab, seed: int, params: dict[str, Any], expected: dict[str, Any]
     params["tickets"] = tickets
 
 
-def drawn(lab: Lab, expected: dict[str, Any]) -> list[Fault]:
-    """The trainee's faults, in their tickets' order."""
+def drawn(lab: Lab, expected: dict[str, Any], params: dict[str, Any] | None = None) -> list[Fault]:
+    """The trainee's faults, in their tickets' order; given the trainee's ``params`` too, with
+    their texts and scopes rendered (:meth:`Fault.rendered`)."""
     catalogue = load_catalogue(lab)
     if catalogue is None:
         raise UserError(f"lab {lab.id} has no {CATALOGUE}")
@@ -298,4 +320,7 @@ def drawn(lab: Lab, expected: dict[str, Any]) -> list[Fault]:
     unknown = [f for f in ids if f not in catalogue.faults]
     if unknown:
         raise UserError(f"{catalogue.file}: no fault '{unknown[0]}' (the trainee's plan names it)")
-    return [catalogue.faults[f] for f in ids]
+    if params is None:
+        return [catalogue.faults[f] for f in ids]
+    values = {"params": params, "expected": expected}
+    return [catalogue.faults[f].rendered(values, str(catalogue.file)) for f in ids]

@@ -48,6 +48,9 @@ def checks_dir() -> Path:
     return project_root() / "checks"
 
 
+DEFAULT_DISK_MIB = 1024
+
+
 @dataclasses.dataclass(frozen=True)
 class HostSpec:
     name: str
@@ -55,6 +58,9 @@ class HostSpec:
     mgmt: str  # management address of the host (interface mgmt0)
     interfaces: tuple[str, ...] = ()
     radio: str | None = None  # the radio VM ([[radios]]) it lives in: a wireless host with a phy of its own
+    # the size of its disk in MiB: on the virtual lab its writable layer is a file system of that
+    # size (df shows it; writing more fails with "No space left on device", as on a full disk)
+    disk: int = DEFAULT_DISK_MIB
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +168,9 @@ class Lab:
     hints: dict[str, dict[str, str]]  # check name -> {lang: hint}
     rubric: tuple[RubricItem, ...] = ()  # manual items, marked by the examiner
     packages: tuple[str, ...] = ()  # Debian packages the lab's virtual hosts need beyond the base image
+    # packages (of `packages` or the base image) whose .deb the image keeps in /var/cache/apt/archives:
+    # a trainee reinstalls them without a network (a file of the package corrupted on purpose)
+    cached_debs: tuple[str, ...] = ()
     # check name -> {lang: title}: what reports show instead of the check's id, with {parameter} placeholders
     titles: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     probe_ports: tuple[ProbePortSpec, ...] = ()  # grader-owned probe ports on segments
@@ -307,6 +316,10 @@ def load_lab(name: str) -> Lab:
     for package in packages:
         if not isinstance(package, str) or not PACKAGE_RE.match(package):
             raise lab.fail("packages", f"{package!r} is not a Debian package name")
+    cached_debs = lab.get("cached_debs", list, [])
+    for package in cached_debs:
+        if not isinstance(package, str) or not PACKAGE_RE.match(package):
+            raise lab.fail("cached_debs", f"{package!r} is not a Debian package name")
     lab.done()
 
     mgmt = _Table(top.get("management", dict), "management", file)
@@ -355,7 +368,7 @@ def load_lab(name: str) -> Lab:
             raise table.fail("memory", f"{radio.memory} MiB: a radio VM takes 128 to 2048")
         radios.append(radio)
 
-    host_items: list[tuple[str, str, str, str | None]] = []
+    host_items: list[tuple[str, str, str, str | None, int]] = []
     for i, item in enumerate(top.get("hosts", list)):
         table = _Table(item, f"hosts[{i}]", file)
         host_name = table.get("name", str)
@@ -378,10 +391,13 @@ def load_lab(name: str) -> Lab:
         radio_name = table.get("radio", str, None)
         if radio_name is not None and not any(r.name == radio_name for r in radios):
             raise table.fail("radio", f"unknown radio VM '{radio_name}' (declare it in [[radios]])")
+        disk = table.get("disk", int, DEFAULT_DISK_MIB)
+        if not 16 <= disk <= 16384:
+            raise table.fail("disk", f"{disk} MiB: a host's disk takes 16 to 16384 MiB")
         table.done()
         if any(host_name == r.name for r in radios):
             raise table.fail("name", f"'{host_name}' is declared twice")
-        host_items.append((host_name, role, address, radio_name))
+        host_items.append((host_name, role, address, radio_name, disk))
     if not host_items:
         raise top.fail("hosts", "a lab needs at least one host")
     for radio in radios:
@@ -430,8 +446,8 @@ def load_lab(name: str) -> Lab:
         probe_ports.append(probe)
 
     hosts = {
-        name: HostSpec(name, role, address, tuple(l.iface for l in links if l.host == name), radio)
-        for name, role, address, radio in host_items
+        name: HostSpec(name, role, address, tuple(l.iface for l in links if l.host == name), radio, disk)
+        for name, role, address, radio, disk in host_items
     }
     settings = top.get("params", dict, {})
     rubric = read_rubric_items(top.get("rubric", list, []), "rubric", file)
@@ -460,6 +476,7 @@ def load_lab(name: str) -> Lab:
         hints=hints,
         rubric=rubric,
         packages=tuple(sorted(set(packages))),
+        cached_debs=tuple(sorted(set(cached_debs))),
         titles=titles,
         probe_ports=tuple(probe_ports),
         radios=tuple(radios),

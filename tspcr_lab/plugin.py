@@ -44,6 +44,7 @@ from .i18n import CASE_NUMBER, LANGS, check_title, t, title_placeholders, title_
 CONTEXTS = pytest.StashKey[dict]()
 EVIDENCE = pytest.StashKey[list]()
 TITLES = pytest.StashKey[dict]()
+COMPETENCY = pytest.StashKey[str]()  # a check's competency set at run time (counts_for)
 MAX_EVIDENCE_TEXT = 64 * 1024
 
 
@@ -292,6 +293,19 @@ def _noter(request: pytest.FixtureRequest, source: str):
 
 
 @pytest.fixture
+def counts_for(request: pytest.FixtureRequest):
+    """Sets the competency a check counts for when only the trainee's variant tells it (a
+    troubleshooting ticket counts for its fault's competency): ``counts_for("021")``. The
+    marker's competency stays the one of a check that could not get that far."""
+    from .referential import load
+
+    def set_code(code: str) -> None:
+        request.node.stash[COMPETENCY] = load().competency(code).code
+
+    return set_code
+
+
+@pytest.fixture
 def note(request: pytest.FixtureRequest):
     """Adds a line to the check's evidence that is not a command's result (what a shared probe or
     a comparison found): ``note(what, detail, host="grader")``."""
@@ -360,7 +374,7 @@ def _marker_values(item: pytest.Item) -> tuple[str, float, bool] | None:
         raise UserError(f"{item.nodeid}: @pytest.mark.competency needs a competency code")
     from .referential import load
 
-    code = load().competency(marker.args[0]).code
+    code = item.stash.get(COMPETENCY, None) or load().competency(marker.args[0]).code
     points = float(marker.kwargs.get("points", 1))
     return code, points, bool(marker.kwargs.get("critical", False))
 

@@ -79,7 +79,7 @@ class Tickets:
         if self.catalogue is None:
             raise ProbeError(f"lab {self.lab.id} has no fault catalogue")
         self.values = {"params": lab_context.params.params, "expected": lab_context.params.expected}
-        self.faults = drawn(self.lab, lab_context.params.expected)
+        self.faults = drawn(self.lab, lab_context.params.expected, lab_context.params.params)
         self._lock = threading.Lock()
         self._ledger: dict[str, Any] | None = None
         self._changes: dict[str, list[ledger.Change]] = {}
@@ -98,6 +98,10 @@ class Tickets:
             host = self.context.hosts[probe.host]
             if probe.at_boot is not None:
                 right = host.probe(ServiceAtBoot, probe.at_boot).enabled
+            elif probe.login is not None:
+                attempt = host.login(render(probe.login, self.values, where), render(probe.password, self.values, where),
+                                     render(probe.run, self.values, where) if probe.run else "true")
+                right = attempt.accepted and attempt.result.rc == 0
             else:
                 right = host.run(render(probe.run, self.values, where), timeout=30).rc == 0
             if not right:
@@ -207,3 +211,59 @@ class Tickets:
         __tracebackhide__ = True
         touched = {h for f in self.faults for h in f.hosts}
         self._judge([h for h in self.lab.hosts if h not in touched], check, note)
+
+
+def ticket_checks(lab_id: str, competency: str) -> dict[str, Callable[..., None]]:
+    """The checks of a troubleshooting lab, for its check file to take as they are::
+
+        globals().update(ticket_checks("troubleshoot-system", "021"))
+
+    Per ticket: the user's complaint gone (the ticket's fault's competency, 1 point), the cause
+    repaired (018, 2 points, critical), no collateral damage on its hosts (the fault's
+    competency), the intervention report (016); and nothing changed on the hosts no ticket is
+    about (``competency``: the lab's own, also the default of a ticket's check that could not
+    read its fault)."""
+    import pytest
+
+    numbers = ticket_numbers(lab_id)
+
+    @pytest.fixture(scope="module")
+    def tickets(lab_context):
+        return Tickets(lab_context)
+
+    per_ticket = pytest.mark.parametrize("ticket", numbers)
+
+    @pytest.mark.competency(competency, points=1)
+    @per_ticket
+    def test_symptom(tickets, ticket, check, counts_for):
+        """The user's complaint is gone, tested from the user's side."""
+        counts_for(tickets.fault(ticket).competency)
+        tickets.symptom(ticket, check)
+
+    @pytest.mark.competency("018", points=2, critical=True)
+    @per_ticket
+    def test_cause(tickets, ticket, check):
+        """The faulted thing is right again, persistently: not a workaround."""
+        tickets.cause(ticket, check)
+
+    @pytest.mark.competency(competency, points=1)
+    @per_ticket
+    def test_no_damage(tickets, ticket, check, note, counts_for):
+        """Nothing outside the repair changed on the hosts of the ticket's fault."""
+        counts_for(tickets.fault(ticket).competency)
+        tickets.damage(ticket, check, note)
+
+    @pytest.mark.competency("016", points=1)
+    @per_ticket
+    def test_report(tickets, ticket, check, note):
+        """The intervention report: its headings filled in, its cause naming the real fault."""
+        tickets.report(ticket, check, note)
+
+    @pytest.mark.competency(competency, points=1)
+    def test_no_damage_elsewhere(tickets, check, note):
+        """The hosts no ticket is about are as they were."""
+        tickets.damage_elsewhere(check, note)
+
+    return {"tickets": tickets, "test_symptom": test_symptom, "test_cause": test_cause,
+            "test_no_damage": test_no_damage, "test_report": test_report,
+            "test_no_damage_elsewhere": test_no_damage_elsewhere}

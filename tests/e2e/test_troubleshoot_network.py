@@ -72,7 +72,8 @@ def test_reference_repair_gets_the_maximum(lab, tmp_path):
     code, results = lab.grade(tmp_path)
     assert code == 0 and by_status(results, "passed") == ALL, results["checks"]
     assert results["score"] == results["max_score"]
-    assert set(results["competencies"]) == {"016", "018", "022"}
+    assert set(results["competencies"]) == {"016", "018", "021", "022"}
+    assert {c["id"]: c["competency"] for c in results["checks"]}["test_symptom[2]"] == "021"  # srv1-nginx: its own competency
 
 
 def test_a_workaround_is_not_a_repair_and_damage_is_shown(lab, expected, tmp_path):

@@ -63,7 +63,7 @@ def test_draw_is_the_seeds_and_tickets_never_name_the_fault():
     ('difficulty = 1\ngroup = "site"', 'dificulty = 1\ngroup = "site"', ["fault[0]", "difficulty", "dificulty"]),
     ('scope = { pc1 = ["/etc/resolv.conf"] }', 'scope = { pc9 = ["/etc/resolv.conf"] }', ["scope", "unknown host 'pc9'"]),
     ('scope = { pc1 = ["/etc/resolv.conf"] }', 'scope = { pc1 = ["resolv.conf"] }', ["'resolv.conf' is neither a path"]),
-    ('run = "pidof nginx >/dev/null"', 'at_boot = "nginx", run = "pidof nginx >/dev/null"', ["either run", "or at_boot"]),
+    ('run = "pidof nginx >/dev/null"', 'at_boot = "nginx", run = "pidof nginx >/dev/null"', ["either run", "at_boot (a service)"]),
     ('faults = 2', 'faults = 3', ["no 3 faults can be drawn together"]),
     ('faults = 2', 'faults = 12', ["12 faults per trainee, but the catalogue has 9"]),
     ('competency = "021"', 'competency = "099"', ["competency"]),
@@ -158,3 +158,55 @@ def test_report_sections_in_french_or_english():
     english = report_sections("## Symptom\nx\n## Follow-up\ny\n## Other\nz\n")
     assert english == {"symptom": "x", "follow-up": "y"}
     assert report_sections("no heading at all") == {}
+
+
+TROUBLESHOOTING_LABS = ("troubleshoot-network", "troubleshoot-system")
+
+
+@pytest.mark.parametrize("lab_id", TROUBLESHOOTING_LABS)
+def test_every_fault_rendered_for_a_trainee_names_its_cause_in_its_title(lab_id):
+    """A trainee's faults come with their placeholders replaced (title, ticket, report names,
+    scope), and each title, the cause of the reference report, holds its report names: the
+    report check can pass, in French and in English."""
+    import re
+
+    lab = load_lab(lab_id)
+    seen = set()
+    for seed in range(40):
+        plan = generate(lab, seed)
+        for fault in faults.drawn(lab, plan.expected, plan.params):
+            seen.add(fault.id)
+            texts = [*fault.title.values(), *fault.ticket.values(), *fault.report_names,
+                     *(i for items in fault.scope.values() for i in items)]
+            assert not any("{{" in text for text in texts), fault.id
+            for lang, title in fault.title.items():
+                assert all(re.search(p, title, re.I) for p in fault.report_names), (fault.id, lang, title)
+    assert seen == set(faults.load_catalogue(lab).faults)
+
+
+def test_system_catalogue_every_variant_is_fair():
+    catalogue = faults.load_catalogue(load_lab("troubleshoot-system"))
+    assert len(catalogue.faults) == 8 and catalogue.count == 3
+    sets = faults.variants(catalogue)
+    assert len(sets) == 21
+    for chosen in sets:
+        members = [catalogue.faults[f] for f in chosen]
+        assert len({f.group for f in members}) == 3
+        assert not ({"srv1-dns-stopped"} < set(chosen) and {"srv1-nginx-syntax", "srv1-nginx-corrupted"} & set(chosen))
+        assert 4 <= sum(f.difficulty for f in members) <= 6
+    # the full disk is injected last (the others while there is room) and repaired first
+    assert list(catalogue.faults)[-1] == "ws1-disk-full"
+
+
+def test_a_login_probe_needs_its_user_and_password(home):
+    text = home.read_text()
+    old = 'symptom = [{ host = "pc2", run = "ping -c 1 -W 2 {{ expected.r1_a }} >/dev/null"'
+    assert old in text
+    home.write_text(text.replace(old, 'symptom = [{ host = "pc2", login = "bob"', 1))
+    with pytest.raises(UserError) as raised:
+        faults.load_catalogue(load_lab(LAB))
+    message = str(raised.value)
+    assert "\n" not in message and "needs both login and password" in message and "symptom[0]" in message
+    home.write_text(text.replace(old, 'symptom = [{ host = "pc2", login = "bob", password = "{{ expected.r1_a }}"', 1))
+    probe = faults.load_catalogue(load_lab(LAB)).faults["r1-dhcp-stopped"].symptom[0]
+    assert (probe.login, probe.password, probe.run) == ("bob", "{{ expected.r1_a }}", None)

@@ -13,7 +13,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import server
 
 from ..errors import UserError
-from ..faults import drawn, render
+from ..faults import drawn, load_catalogue, render
 from ..labfile import load_lab
 
 PRELUDE = r'''
@@ -26,7 +26,10 @@ tl_at_boot() {
     fi
     verb=disable; [ "$2" = on ] && verb=enable
     if command -v systemctl >/dev/null 2>&1; then systemctl "$verb" "$1" || [ "$2" = off ]
-    elif [ -x "/etc/init.d/$1" ]; then update-rc.d "$1" "$verb"; fi
+    elif [ -x "/etc/init.d/$1" ]; then
+        if [ "$2" = on ]; then update-rc.d "$1" defaults; fi  # its links made first when it had none
+        update-rc.d "$1" "$verb"
+    fi
 }
 '''
 
@@ -41,11 +44,16 @@ def script(text: str) -> str:
 def _apply(kind: str) -> None:
     """Each fault's scripts, fault after fault and, within a fault, host after host in the order
     the catalogue lists them (r1's DHCP server repaired before pc2 asks for a lease): every host
-    walks the same steps (pyinfra orders operations by their place in the loop), and runs its own."""
+    walks the same steps (pyinfra orders operations by their place in the loop), and runs its own.
+    Faults are injected in the catalogue's order and repaired in the reverse order (a fault that
+    fills a disk is listed last: the others are injected while there is room, and it is repaired
+    first)."""
     lab = load_lab(host.data.lab_id)
     values = {"params": host.data.lab_params, "expected": host.data.lab_expected}
-    steps = [(fault, name) for fault in drawn(lab, host.data.lab_expected)
-             for name in (fault.inject if kind == "inject" else fault.repair)]
+    listed = list(load_catalogue(lab).faults)
+    faults = sorted(drawn(lab, host.data.lab_expected), key=lambda fault: listed.index(fault.id),
+                    reverse=kind == "repair")
+    steps = [(fault, name) for fault in faults for name in (fault.inject if kind == "inject" else fault.repair)]
     for index in host.loop(range(len(steps))):
         fault, name = steps[index]
         if name != host.name:
@@ -84,7 +92,7 @@ def write_reports() -> None:
     catalogue = load_catalogue(lab)
     if catalogue is None or catalogue.report is None or host.name != catalogue.report[0]:
         return
-    for number, fault in enumerate(drawn(lab, host.data.lab_expected), 1):
+    for number, fault in enumerate(drawn(lab, host.data.lab_expected, host.data.lab_params), 1):
         text = (f"# Ticket #{number}\n\n## Symptôme\n{fault.ticket['fr']}\n\n## Diagnostic\n"
                 "Plainte reproduite depuis le poste de l'utilisateur, puis le chemin suivi pas à pas.\n\n"
                 f"## Cause\n{fault.title['fr']}.\n\n## Action\nLa configuration corrigée à la source, "

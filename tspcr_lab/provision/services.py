@@ -30,5 +30,6 @@ def service_at_boot(*names: str, enabled: bool = True) -> None:
     for name in names:
         n = shlex.quote(name)
         commands.append(f"if command -v systemctl >/dev/null 2>&1; then systemctl {verb} {n}{'' if enabled else ' || true'}; "
-                        f"elif [ -x /etc/init.d/{n} ]; then update-rc.d {n} {verb}; fi")
+                        f"elif [ -x /etc/init.d/{n} ]; then {'update-rc.d ' + n + ' defaults && ' if enabled else ''}"
+                        f"update-rc.d {n} {verb}; fi")
     server.shell(name=f"{host.name}: {verb} {', '.join(names)} at boot", commands=commands)

@@ -108,10 +108,12 @@ class ImageSpec:
     variant: str
     packages: tuple[str, ...]
     ids: IdRange
+    debs: tuple[str, ...] = ()  # packages whose .deb stays in the image's apt cache (labs' cached_debs)
 
     @property
     def id(self) -> str:
-        text = json.dumps([RECIPE_VERSION, self.suite, self.variant, self.packages, self.ids.uid, self.ids.gid])
+        text = json.dumps([RECIPE_VERSION, self.suite, self.variant, self.packages, self.ids.uid, self.ids.gid,
+                           *([list(self.debs)] if self.debs else [])])
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
@@ -136,10 +138,12 @@ def image_spec(labs: Iterable | None = None, ids: IdRange | None = None) -> Imag
 
     data = tomllib.loads(resources.files("tspcr_lab.data").joinpath("image.toml").read_text(encoding="utf-8"))
     base = data["image"]
-    packages = set(base["packages"])
+    packages, debs = set(base["packages"]), set()
     for lab in labs if labs is not None else [load_lab(name) for name in available_labs()]:
         packages.update(lab.packages)
-    return ImageSpec(base["suite"], base["variant"], tuple(sorted(packages)), ids or id_range())
+        debs.update(lab.cached_debs)
+    packages.update(debs)
+    return ImageSpec(base["suite"], base["variant"], tuple(sorted(packages)), ids or id_range(), tuple(sorted(debs)))
 
 
 def current_rootfs() -> Path:
@@ -153,7 +157,7 @@ def current_rootfs() -> Path:
 
 # -- building -------------------------------------------------------------------------------------
 
-def _customize(root: Path) -> None:
+def _customize(root: Path, keep: tuple[str, ...] = ()) -> None:
     """Make the fresh tree an image: no identity of its own (each host gets one at its first boot)
     and no configuration that would make a daemon fail on a host that does not use it."""
     for key in (root / "etc/ssh").glob("ssh_host_*"):
@@ -170,7 +174,8 @@ def _customize(root: Path) -> None:
         (root / "etc/postfix/main.cf").write_text("# postfix is not configured on this host (its defaults apply)\n")
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for entry in (root / cache).glob("*"):
-            if entry.is_file():
+            if entry.is_file() and not (cache.endswith("archives") and entry.name.split("_")[0] in keep
+                                        and entry.name.endswith(".deb")):
                 entry.unlink()
 
 
@@ -232,13 +237,18 @@ def build(spec: ImageSpec | None = None, *, log=print) -> ImageSpec:
                 "--aptopt=Apt::Install-Recommends \"false\"",
                 "--essential-hook=echo 'postfix postfix/main_mailer_type select No configuration' "
                 "| chroot \"$1\" debconf-set-selections",
+                *(["--skip=cleanup/apt/cache"] if spec.debs else []),  # _customize keeps those of spec.debs
                 f"--include={','.join(spec.packages)}", spec.suite, str(work / "rootfs")]
         with open(work / "build.log", "wb") as out:
             proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
             lines = (work / "build.log").read_text(errors="replace").strip().splitlines()
             raise UserError(f"mmdebstrap failed ({work / 'build.log'}): {lines[-1] if lines else 'no output'}")
-        _customize(work / "rootfs")
+        _customize(work / "rootfs", spec.debs)
+        missing = [name for name in spec.debs
+                   if not list((work / "rootfs/var/cache/apt/archives").glob(f"{name}_*.deb"))]
+        if missing:
+            raise UserError(f"the image's apt cache lacks the .deb of {', '.join(missing)} (cached_debs)")
         shift_ids(work / "rootfs", spec.ids)
         os.chmod(work / "rootfs", 0o755)
         manifest = {"id": spec.id, "suite": spec.suite, "variant": spec.variant, "packages": list(spec.packages),

@@ -159,6 +159,10 @@ class VirtualLab:
     def state_file(self) -> Path:
         return self.dir / "state.json"
 
+    def console_log(self, host: str) -> Path:
+        """The host's console output (beside its folder: not on its disk)."""
+        return self.dir / "hosts" / f"{host}.console.log"
+
     def host_dir(self, host: str) -> Path:
         return self.dir / "hosts" / host
 
@@ -234,6 +238,7 @@ class VirtualLab:
             try:
                 (self.dir / "hosts").mkdir(mode=0o711)
                 for spec in self.lab.hosts.values():
+                    rootfs.mount_disk(self.host_dir(spec.name), spec.disk)
                     state.hosts[spec.name].public_key = rootfs.prepare_upper(
                         self.host_dir(spec.name), spec.name, f"{spec.mgmt}/{prefix}", ids)
                 self._make_core()
@@ -304,7 +309,7 @@ class VirtualLab:
     def _start(self, state: InstanceState, host: HostState) -> None:
         ids = image.IdRange(state.uid, state.gid)
         boot = resources.files("tspcr_lab.virtual").joinpath("boot.sh").read_text(encoding="utf-8")
-        with open(self.host_dir(host.name) / "console.log", "ab") as log:
+        with open(self.console_log(host.name), "ab") as log:
             proc = subprocess.Popen(
                 ["unshare", "--user", *ids.unshare_args(), "--setuid", "0", "--setgid", "0",
                  "--mount", "--net", "--pid", "--uts", "--ipc", "--fork", "--kill-child",
@@ -350,7 +355,7 @@ class VirtualLab:
 
     def _console_tail(self, host: str) -> str:
         try:
-            lines = (self.host_dir(host) / "console.log").read_text(errors="replace").strip().splitlines()
+            lines = self.console_log(host).read_text(errors="replace").strip().splitlines()
         except OSError:
             lines = []
         return lines[-1] if lines else "no output"
@@ -507,8 +512,11 @@ class VirtualLab:
             state.hosts = left
             self._save(state)
             for name in removed:
+                rootfs.unmount_disks(self.host_dir(name))
                 shutil.rmtree(self.host_dir(name), onerror=note)
+                self.console_log(name).unlink(missing_ok=True)
         elif self.dir.exists():
+            rootfs.unmount_disks(self.dir)
             shutil.rmtree(self.dir, onerror=note)
         if problems:
             again = f" (tspcr-lab down {state.lab} --instance {self.instance} tries again)" if left and state else ""

@@ -14,6 +14,7 @@ import stat
 import secrets
 import shutil
 import subprocess
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -64,6 +65,29 @@ def generate_key(path: Path, comment: str) -> str:
     return path.with_name(path.name + ".pub").read_text().strip()
 
 
+def mount_disk(host_dir: Path, mib: int) -> None:
+    """The host's disk: a file system of ``mib`` MiB (a tmpfs: memory is used only as files are
+    written) holding its writable layer, so that a full disk is the host's own (df in the host
+    shows it) and never the machine's."""
+    host_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not os.path.ismount(host_dir):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m,mode=700,nosuid", "tspcr-lab-disk", str(host_dir)],
+                       check=True)
+
+
+def unmount_disks(folder: Path) -> None:
+    """Unmount the hosts' disks under ``folder`` (their hosts stopped), deepest first."""
+    root = os.path.realpath(folder)
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as table:
+        for line in table:
+            point = line.split()[4].replace("\\040", " ")
+            if point == root or point.startswith(root + "/"):
+                points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
+
+
 def prepare_upper(host_dir: Path, hostname: str, mgmt_cidr: str, ids: IdRange) -> str:
     """Lay out ``host_dir`` (upper, work, merged) for a first boot; return the host's public key."""
     upper = host_dir / "upper"
@@ -107,11 +131,26 @@ def snapshot(host_dir: Path, target: Path) -> None:
     subprocess.run(["cp", "-a", str(host_dir / "upper"), str(target)], check=True)
 
 
+def _wait_for_room(disk: Path, source: Path, timeout: float = 10.0) -> None:
+    """Wait until the host's disk has room for ``source``: a file its stopped processes still held
+    open (a log that filled the disk) is freed only once the last of them has exited."""
+    need = sum(os.lstat(os.path.join(folder, name)).st_blocks * 512
+               for folder, dirs, names in os.walk(source) for name in [*names, *dirs])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fs = os.statvfs(disk)
+        if fs.f_bavail * fs.f_frsize >= need:
+            return
+        time.sleep(0.1)
+
+
 def restore(host_dir: Path, source: Path) -> None:
     """Replace a stopped host's writable layer with a snapshot."""
     for sub in ("upper", "work"):
         if (host_dir / sub).exists():
             shutil.rmtree(host_dir / sub)
+    if os.path.ismount(host_dir):
+        _wait_for_room(host_dir, source)
     subprocess.run(["cp", "-a", str(source), str(host_dir / "upper")], check=True)
     owner = host_dir.stat()
     (host_dir / "work").mkdir()
