@@ -72,15 +72,17 @@ demo: setup
 	@echo "  $(TSPCR) solve ip-plan && $(TSPCR) grade ip-plan --out demo-results"
 	@echo "Take it down: $(TSPCR) down ip-plan"
 
-# Each e2e module builds instances of its own (isolated, named apart): modules run side by side.
+# Each e2e module builds instances of its own (isolated, named apart): modules run side by side,
+# three at a time on 2 cores (they wait on boots, DHCP and timeouts: a third of the CPU was idle
+# with two), handed out longest first (tests/e2e/conftest.py: FIRST).
 test: setup test-deps
-	$(PY) -m pytest tests -p no:cacheprovider -q -n 2 --dist loadfile
+	$(PY) -m pytest tests -p no:cacheprovider -q -n 3 --dist loadfile --no-loadscope-reorder
 
 unit: setup
 	$(PY) -m pytest tests/unit -p no:cacheprovider -q
 
 e2e: setup test-deps
-	$(PY) -m pytest tests/e2e -p no:cacheprovider -q -n 2 --dist loadfile
+	$(PY) -m pytest tests/e2e -p no:cacheprovider -q -n 3 --dist loadfile --no-loadscope-reorder
 
 clean:
 	rm -rf $(VENV) node_modules demo-results *.egg-info

@@ -1,6 +1,6 @@
-"""Benchmark: the troubleshoot-network lab, one trainee, then the proof of a class's variants.
+"""Benchmark: a troubleshooting lab, one trainee, then the proof of a class's variants.
 
-    .venv/bin/python bench/bench_troubleshoot.py [--trainees 12] [--copies 2] [--no-class] [--json]
+    .venv/bin/python bench/bench_troubleshoot.py [--lab troubleshoot-system] [--trainees 12] [--copies 2] [--no-class] [--json]
 
 Runs the real command line on the real virtual lab (as root), with a fixed seed:
 
@@ -21,33 +21,32 @@ from pathlib import Path
 
 from bench_vlans import host_processes, memory, mib, results_score, tspcr, up_split
 
-LAB = "troubleshoot-network"
-INSTANCE = "bench-tsn"
-SEED = 4242
+SEEDS = {"troubleshoot-network": 4242, "troubleshoot-system": 4240}
 
 
-def single(work: Path) -> dict:
-    tspcr("down", LAB, "--instance", INSTANCE, ok=(0, 1, 2))
-    out: dict = {"instance": INSTANCE, "seed": SEED}
-    out["up"], proc = tspcr("up", LAB, "--instance", INSTANCE, "--seed", str(SEED))
+def single(work: Path, lab: str) -> dict:
+    instance, seed = "bench-ts" + lab.split("-")[1][0], SEEDS[lab]
+    tspcr("down", lab, "--instance", instance, ok=(0, 1, 2))
+    out: dict = {"instance": instance, "seed": seed}
+    out["up"], proc = tspcr("up", lab, "--instance", instance, "--seed", str(seed))
     out["up_split"] = up_split(proc)
-    out["grade_injected"], _ = tspcr("grade", LAB, "--instance", INSTANCE, "--out", str(work / "injected"), ok=(0, 1))
+    out["grade_injected"], _ = tspcr("grade", lab, "--instance", instance, "--out", str(work / "injected"), ok=(0, 1))
     out["score_injected"] = results_score(work / "injected" / "results.json")
-    out["solve"], _ = tspcr("solve", LAB, "--instance", INSTANCE)
-    out["grade"], _ = tspcr("grade", LAB, "--instance", INSTANCE, "--out", str(work / "solved"), ok=(0, 1))
+    out["solve"], _ = tspcr("solve", lab, "--instance", instance)
+    out["grade"], _ = tspcr("grade", lab, "--instance", instance, "--out", str(work / "solved"), ok=(0, 1))
     out["score"] = results_score(work / "solved" / "results.json")
-    ledger = Path("/run/tspcr-lab") / INSTANCE / "fault-ledger.json"
+    ledger = Path("/run/tspcr-lab") / instance / "fault-ledger.json"
     out["ledger_bytes"] = ledger.stat().st_size if ledger.exists() else None
-    out["memory"] = memory(host_processes(INSTANCE))
-    out["down"], _ = tspcr("down", LAB, "--instance", INSTANCE)
+    out["memory"] = memory(host_processes(instance))
+    out["down"], _ = tspcr("down", lab, "--instance", instance)
     return out
 
 
-def klass(work: Path, trainees: int, copies: int) -> dict:
+def klass(work: Path, lab: str, trainees: int, copies: int) -> dict:
     class_file = work / "class.toml"
     class_file.write_text('[class]\nname = "bench"\nseed = 2026\n' + "".join(
         f'[[trainees]]\nid = "t{i:02d}"\nname = "Trainee {i:02d}"\n' for i in range(1, trainees + 1)), encoding="utf-8")
-    seconds, proc = tspcr("variants", LAB, "--class", str(class_file), "--copies", str(copies), "--json", ok=(0, 1))
+    seconds, proc = tspcr("variants", lab, "--class", str(class_file), "--copies", str(copies), "--json", ok=(0, 1))
     report = json.loads(proc.stdout)
     return {"trainees": trainees, "copies": copies, "seconds": seconds, "ok": report["ok"],
             "distinct_sets": len({tuple(sorted(p["faults"])) for p in report["proofs"]}),
@@ -57,6 +56,7 @@ def klass(work: Path, trainees: int, copies: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lab", default="troubleshoot-network", choices=sorted(SEEDS))
     parser.add_argument("--trainees", type=int, default=12)
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--no-class", action="store_true")
@@ -64,18 +64,18 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     out: dict = {}
-    with tempfile.TemporaryDirectory(prefix="bench-tsn-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-troubleshoot-") as folder:
         work = Path(folder)
         if not args.no_single:
-            out["single"] = single(work)
+            out["single"] = single(work, args.lab)
         if not args.no_class:
-            out["class"] = klass(work, args.trainees, args.copies)
+            out["class"] = klass(work, args.lab, args.trainees, args.copies)
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
     if "single" in out:
         s = out["single"]
-        print(f"one trainee: up {s['up']:.1f} s {s['up_split']}, grade (injected) {s['grade_injected']:.1f} s "
+        print(f"{args.lab}, one trainee: up {s['up']:.1f} s {s['up_split']}, grade (injected) {s['grade_injected']:.1f} s "
               f"({s['score_injected']}), solve {s['solve']:.1f} s, grade {s['grade']:.1f} s ({s['score']}), "
               f"down {s['down']:.1f} s; ledger {s['ledger_bytes'] / 1e6:.1f} MB; memory PSS {mib(s['memory']['pss'])} "
               f"({s['memory']['processes']} processes)")
