@@ -318,7 +318,7 @@ def test_every_check_of_every_lab_has_a_french_and_an_english_title(monkeypatch)
     from tspcr_lab.coverage import lab_checks
 
     found = lab_checks()  # collecting also verifies the titles fit the checks (else: UserError)
-    assert sorted(found) == available_labs() and len(found) == 14
+    assert sorted(found) == available_labs() and len(found) == 15
     for lab_id, items in found.items():
         titles = load_lab(lab_id).titles
         names = {item.name for item in items}
