@@ -359,14 +359,16 @@ def test_the_reference_script_and_the_graders_facts_agree_on_this_machine():
 
 def test_the_graders_ssh_writes_nothing_and_replaces_the_users_jump():
     argv = ssh_command("hotline", "pc1", "cat /etc/machine-id", jump=("hotline", "bastion"))
-    assert argv[0] == "ssh" and argv[-3:] == ["hotline", "pc1", "cat /etc/machine-id"] and argv[-4] == "-l"
+    assert argv[0] == "ssh" and argv[-3:] == ["hotline", "pc1", "cat /etc/machine-id"] and argv[-5:-3] == ["-n", "-l"]
     options = [argv[i + 1] for i, a in enumerate(argv) if a == "-o"]
     for needed in ("BatchMode=yes", "UserKnownHostsFile=/dev/null", "ControlMaster=no", "ControlPath=none",
-                   "UpdateHostKeys=no", "PermitLocalCommand=no", "PreferredAuthentications=publickey"):
+                   "UpdateHostKeys=no", "PermitLocalCommand=no", "PreferredAuthentications=publickey",
+                   "RemoteCommand=none", "KnownHostsCommand=none"):
         assert needed in options
     proxy = next(o for o in options if o.startswith("ProxyCommand="))
     assert proxy.endswith("-W %h:%p -l hotline bastion") and "UserKnownHostsFile=/dev/null" in proxy
     assert "ProxyJump=none" in proxy  # the bastion leg is direct, whatever the user's config says
+    assert " -n " not in proxy  # the bastion leg carries the session's stream
     direct = ssh_command("root", "bastion", "true")
     assert "ProxyJump=none" in direct and "ProxyCommand=none" in direct
     assert set(SSH_SAFE) <= set(direct)

@@ -580,10 +580,12 @@ def subject_names_ticket(line: str, number: int) -> bool:
 
 # What the grader's ssh must never do in the user's account: write known_hosts, keep a control
 # socket or a master connection, run a local command, forward anything, ask anything.
+# (the user's own configuration is read for the rest: their Host blocks, IdentityFile, User...)
 SSH_SAFE = ("-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey", "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "UpdateHostKeys=no",
-            "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "PermitLocalCommand=no",
-            "-o", "ClearAllForwardings=yes", "-o", "ForwardAgent=no", "-o", "RequestTTY=no",
+            "-o", "KnownHostsCommand=none", "-o", "ControlMaster=no", "-o", "ControlPath=none",
+            "-o", "PermitLocalCommand=no", "-o", "RemoteCommand=none", "-o", "ClearAllForwardings=yes",
+            "-o", "ForwardAgent=no", "-o", "ForwardX11=no", "-o", "Tunnel=no", "-o", "RequestTTY=no",
             "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR")
 
 
@@ -599,7 +601,7 @@ def ssh_command(login: str, target: str, remote: str, *, jump: tuple[str, str] |
         argv += ["-o", f"ProxyCommand={inner}"]
     else:
         argv += ["-o", "ProxyJump=none", "-o", "ProxyCommand=none"]
-    return [*argv, "-l", login, target, remote]
+    return [*argv, "-n", "-l", login, target, remote]
 
 
 @dataclasses.dataclass(frozen=True)
