@@ -12,6 +12,11 @@
 
 Reports show a check's human title (``title`` of results.json), never its pytest id.
 
+A troubleshooting lab's intervention reports (the text each ``test_report[N]`` check read on the
+host, in its evidence) are shown whole, beside the items the examiner marks by hand and their
+marks, with the links to the trainee's recorded terminal sessions (``recordings`` of
+results.json, see :mod:`tspcr_lab.portal.recording`): :func:`interventions_html`.
+
 Every string that may come from a host, a trainee or a class file is escaped.
 """
 
@@ -20,12 +25,29 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shlex
+import unicodedata
 import xml.etree.ElementTree as ET
 from html import escape
 from typing import Any
 
 from .i18n import t
 
+INTERVENTION_STYLE = """
+.tspcr-interventions,.tspcr-interventions h2,.tspcr-interventions h3,.tspcr-interventions p,
+.tspcr-interventions pre,.tspcr-interventions td,.tspcr-interventions th,.tspcr-interventions li{color:#222}
+.tspcr-interventions .side{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.tspcr-interventions .reports{flex:2 1 32em;min-width:0}.tspcr-interventions .marks{flex:1 1 22em;min-width:0}
+.tspcr-interventions article{border:1px solid #bbb;border-radius:4px;margin:0 0 1em;padding:.3em .8em}
+.tspcr-interventions h3{font-size:1em;margin:.4em 0}.tspcr-interventions .small{font-size:.85em;color:#555}
+.tspcr-interventions pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f7f7;border:1px solid #ddd;
+padding:.5em;max-height:40em;overflow:auto;font-size:.9em}
+.tspcr-interventions table{border-collapse:collapse;margin:.5em 0}
+.tspcr-interventions th,.tspcr-interventions td{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
+.tspcr-interventions .passed{background:#e3f6e3}.tspcr-interventions .failed{background:#fbe3e3}
+.tspcr-interventions .error,.tspcr-interventions .pending{background:#fff3cd}
+@media print{.tspcr-interventions .side{display:block}.tspcr-interventions pre{max-height:none}}
+"""
 STYLE = """
 body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}
@@ -100,6 +122,7 @@ def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bo
             + "</td></tr>"
         )
     status = t("grade_complete", lang) if results["complete"] else t("incomplete", lang)
+    interventions = interventions_html(results["checks"], results.get("recordings") or [], lang, exam=exam)
     body = (
         f'<h1>{escape(t("report_title", lang))} — {escape(lab_title)}</h1>'
         f'<p><strong>{escape(t("trainee", lang))}</strong> : {escape(str(results.get("trainee", "")))}<br>'
@@ -110,8 +133,154 @@ def trainee_html(results: dict[str, Any], lab_title: str, lang: str, *, exam: bo
         + f'<table><thead><tr><th>{escape(t("result", lang))}</th><th>{escape(t("check", lang))}</th>'
         f'<th>{escape(t("competency", lang))}</th><th>{escape(t("points", lang))}</th>'
         f'<th>{escape(t("message", lang))}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        + interventions
     )
     return _page(f"{t('report_title', lang)} — {lab_title}", body, lang)
+
+
+# -- intervention reports, the examiner's marks, recorded sessions ---------------------------------
+WORDS = {
+    "interventions": {"fr": "Rapports d'intervention", "en": "Intervention reports"},
+    "sessions": {"fr": "Sessions de terminal enregistrées", "en": "Recorded terminal sessions"},
+    "beside": {"fr": "Rapports d'intervention, notation de l'examinateur et sessions enregistrées",
+               "en": "Intervention reports, the examiner's marks and the recorded sessions"},
+    "no_file": {"fr": "aucun fichier : rien n'a été écrit", "en": "no file: nothing was written"},
+    "unread": {"fr": "le rapport n'a pas pu être lu", "en": "the report could not be read"},
+    "truncated": {"fr": "(seul le début du fichier a été lu)", "en": "(only the beginning of the file was read)"},
+    "replay": {"fr": "Rejouer", "en": "Replay"},
+    "cast": {"fr": "fichier .cast", "en": ".cast file"},
+    "browser": {"fr": "navigateur", "en": "browser"},
+    "cut": {"fr": "coupée (taille maximale)", "en": "cut (size limit)"},
+    "ticket": {"fr": "Ticket", "en": "Ticket"},
+    "no_manual": {"fr": "Aucun critère à noter à la main (ajoutez --rubric rubrics/troubleshooting.toml).",
+                  "en": "No item marked by hand (add --rubric rubrics/troubleshooting.toml)."},
+    "input": {"fr": "Seul ce que le terminal a affiché est enregistré, jamais ce qui a été tapé.",
+              "en": "Only what the terminal showed is recorded, never what was typed."},
+}
+REPORT_CHECK = re.compile(r"^test_report\[(?P<ticket>[^\]]{1,20})\]$")
+REPORT_READ = re.compile(r"^if test -f (?P<path>.+?); then cat -- ")
+MAX_REPORT_TEXT = 64 * 1024  # what a check keeps of an output (plugin.MAX_EVIDENCE_TEXT)
+_SHOWN_AS_CODE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _w(key: str, lang: str) -> str:
+    return WORDS[key].get(lang) or WORDS[key]["fr"]
+
+
+def visible(text: str) -> str:
+    """A trainee's text as it is: control and bidirectional-formatting characters (which could
+    hide or reorder what the examiner reads) shown as their code, e.g. ⟨U+202E⟩."""
+    return _SHOWN_AS_CODE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text.replace("\r\n", "\n"))
+
+
+def intervention_reports(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each ticket's intervention report, as its check (``test_report[N]``) read it on the host:
+    ``ticket``, ``check`` (the check itself), ``host``, ``path``, ``text`` (None: no file, or not
+    read), ``truncated``. The text is the output of the check's FileContent probe, in its evidence."""
+    from .probes.system import ABSENT, FileContent
+
+    found = []
+    for check in checks:
+        match = REPORT_CHECK.match(str(check.get("id", "")))
+        if match is None or check.get("kind") == "manual":
+            continue
+        report = {"ticket": match["ticket"], "check": check, "host": "", "path": "", "text": None,
+                  "truncated": False, "absent": False}
+        for item in check.get("evidence") or []:
+            read = REPORT_READ.match(str(item.get("command", "")))
+            if read is None:
+                continue
+            try:
+                path = shlex.split(read["path"])[0]
+            except (ValueError, IndexError):
+                continue
+            if FileContent(path).command() != item["command"]:
+                continue
+            report.update(host=str(item.get("host", "")), path=path)
+            if item.get("rc") == 0:
+                text = str(item.get("stdout", ""))
+                report.update(text=text, truncated=len(text) >= MAX_REPORT_TEXT)
+            report["absent"] = item.get("rc") == ABSENT
+        found.append(report)
+    return found
+
+
+def _status_cell(status: str, lang: str) -> str:
+    return f'<td class="{escape(status)}">{escape(t(status, lang))}</td>'
+
+
+def manual_items_table(checks: list[dict[str, Any]], lang: str) -> str:
+    """The items marked by hand (results.json's manual checks): points given, state, comment."""
+    rows = []
+    for item in checks:
+        if item.get("kind") != "manual":
+            continue
+        earned = "" if item.get("status") == "pending" else num(item.get("earned", ""))
+        rows.append(f'<tr data-item="{escape(str(item["id"]))}"><td>{escape(str(item.get("title") or item["id"]))}'
+                    f'<br><span class="small">{escape(str(item["id"]))} · {escape(str(item.get("competency", "")))}</span></td>'
+                    f'<td>{escape(earned)} / {escape(num(item.get("points", "")))}</td>'
+                    f'{_status_cell(str(item.get("status", "")), lang)}'
+                    f'<td>{escape(visible(str(item.get("message", ""))))}</td></tr>')
+    if not rows:
+        return f'<p class="small">{escape(_w("no_manual", lang))}</p>'
+    return (f'<table class="manual-items"><thead><tr><th>{escape(t("title", lang))}</th>'
+            f'<th>{escape(t("points", lang))}</th><th>{escape(t("result", lang))}</th>'
+            f'<th>{escape(t("comment", lang))}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def recordings_list(recordings: list[dict[str, Any]], lang: str, base: str = "") -> str:
+    """Links to each recorded session's replay and .cast (``base``: where the results folder is
+    from the page, "" when the page is in it)."""
+    if not recordings:
+        return ""
+    items = []
+    for rec in recordings:
+        how = _w("browser", lang) if rec.get("channel") == "web" else "SSH"
+        length = float(rec.get("duration") or 0)
+        when = str(rec.get("started", "")).replace("T", " ")[:19]
+        cut = f' · {escape(_w("cut", lang))}' if rec.get("cut") else ""
+        items.append(
+            f'<li data-recording="{escape(str(rec.get("name", "")))}"><strong>{escape(str(rec.get("host", "")))}</strong>'
+            f' ({escape(how)}) · {escape(when)} · {int(length) // 60:02d}:{int(length) % 60:02d}{cut} — '
+            f'<a class="replay" href="{escape(base + str(rec.get("replay", "")))}">{escape(_w("replay", lang))}</a> · '
+            f'<a class="cast" href="{escape(base + str(rec.get("file", "")))}">{escape(_w("cast", lang))}</a></li>')
+    return (f'<h3>{escape(_w("sessions", lang))}</h3><ul class="recordings">{"".join(items)}</ul>'
+            f'<p class="small">{escape(_w("input", lang))}</p>')
+
+
+def interventions_html(checks: list[dict[str, Any]], recordings: list[dict[str, Any]], lang: str, *,
+                       exam: bool = False, base: str = "") -> str:
+    """Each ticket's intervention report (its text escaped, whole), beside the items the examiner
+    marks by hand and their marks, and the links to the recorded sessions. "" when the results
+    have neither reports nor recordings."""
+    reports = intervention_reports(checks)
+    if not reports and not recordings:
+        return ""
+    articles = []
+    for report in reports:
+        check = report["check"]
+        message = check.get("public", "") if exam else check.get("message", "")
+        if check.get("status") == "error" and exam:
+            message = t("error_public", lang)
+        where = f'{report["host"]}:{report["path"]}' if report["path"] else ""
+        if report["text"] is not None:
+            text = (f'<pre class="report-text">{escape(visible(report["text"]))}</pre>'
+                    + (f'<p class="small">{escape(_w("truncated", lang))}</p>' if report["truncated"] else ""))
+        else:
+            text = f'<p class="small">{escape(_w("no_file" if report["absent"] else "unread", lang))}</p>'
+        articles.append(
+            f'<article class="intervention" data-ticket="{escape(report["ticket"])}">'
+            f'<h3>{escape(check_name(check, lang))} — <span class="{escape(str(check.get("status", "")))}">'
+            f'{escape(t(str(check.get("status", "")), lang))}</span></h3>'
+            f'<p class="small">{escape(where)}{" · " if where and message else ""}{escape(visible(str(message or "")))}</p>'
+            f'{text}</article>')
+    marks = manual_items_table(checks, lang) if reports else ""
+    heading = _w("beside" if reports else "sessions", lang)
+    aside = (f'<h3>{escape(t("manual_items", lang))}</h3>{marks}' if reports else "") + recordings_list(recordings, lang, base)
+    side = (f'<div class="reports"><h3>{escape(_w("interventions", lang))}</h3>{"".join(articles)}</div>'
+            if reports else "")
+    return (f'<section class="tspcr-interventions" id="interventions"><style>{INTERVENTION_STYLE}</style>'
+            f'<h2>{escape(heading)}</h2><div class="side">{side}<div class="marks">{aside}</div></div></section>')
 
 
 def class_html(lab_id: str, lab_title: str, class_name: str, rows: list[dict[str, Any]], lang: str) -> str:

@@ -498,6 +498,7 @@ def serve(lab_name: str, class_file: str | None, instance: str | None, seed: int
         if not class_file:
             seat = next(iter(portal.seats.values()))
             out.print(f"trainee: {seat.trainee.id}  code {seat.code}")
+        out.print(f"terminal recordings: {portal.recordings.root} (grade --recordings takes this folder)")
         out.print("stop with Ctrl+C (the labs stay up; serve again to go on)")
 
     run(settings, where, tls=tls, ssh_port=ssh_port, state_dir=STATE_ROOT / "portal", announce=announce,
@@ -577,9 +578,13 @@ def check(lab_name: str, instance, inventory, seed, trainee, lang: str, verbose:
               help="A rubric file of manual items to add to the lab's own (repeatable).")
 @key_option
 @click.option("--workers", type=click.IntRange(1, 64), help="With --class: trainees graded at once.")
+@click.option("--recordings", "recordings", type=click.Path(file_okay=False, path_type=Path),
+              help="The portal's terminal recordings of this session (serve prints the folder; one sub-folder per "
+                   "trainee id): each trainee's copied into their results (recordings/, with replay.html), listed "
+                   "in results.json and linked from the reports.")
 def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang: str, verbose: bool,
           class_file: str | None, exam: bool, marks: str | None, rubric: tuple[str, ...], key_file: str | None,
-          workers: int | None) -> None:
+          workers: int | None, recordings: Path | None) -> None:
     """Grade LAB: reports, results.json, evidence and a signature in DIR, and a summary."""
     from .evidence import load_key
     from .grading import GradeOptions, Job, grade_one
@@ -598,7 +603,8 @@ def grade(lab_name: str, out_dir: Path, instance, inventory, seed, trainee, lang
         from .virtual.lab import require_root
 
         require_root()
-    options = GradeOptions(lang=lang, exam=exam, marks=marks, rubric=rubric, key=load_key(key_file, create=True))
+    options = GradeOptions(lang=lang, exam=exam, marks=marks, rubric=rubric, key=load_key(key_file, create=True),
+                           recordings=recordings.resolve() if recordings else None)
     if classroom is not None:
         _grade_class(lab, classroom, out_dir, options, seed, inventory, workers, t0)
         return

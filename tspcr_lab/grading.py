@@ -3,7 +3,8 @@
 One trainee's grade is a folder: ``report.html`` (the examiner's, from pytest-html: every finding,
 expected values, hints, evidence), ``trainee.html`` (what the trainee may see: in an exam, no
 hint and no expected value), ``results.json``, ``evidence/`` (the raw outputs each check read,
-with timestamps) and ``SIGNATURE.json`` (HMAC with the examiner's key, see
+with timestamps), ``recordings/`` (with ``--recordings``: the trainee's terminal sessions in the
+portal, asciicast v2, and ``replay.html``) and ``SIGNATURE.json`` (HMAC with the examiner's key, see
 :mod:`tspcr_lab.evidence`).
 
 A class is graded by worker processes, one per trainee, a bounded number at a time. Each is
@@ -40,6 +41,7 @@ class GradeOptions:
     rubric: tuple[str, ...] = ()
     key: bytes = b""
     reconnect: bool = False  # a new SSH connection per check (for comparisons only)
+    recordings: Path | None = None  # the portal's terminal recordings of the session (one folder per trainee)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +56,14 @@ def grade_one(lab: Lab, job: Job, options: GradeOptions, plugins: tuple = (), ve
     """Run the checks of one trainee and write their signed results folder; return results."""
     job.folder.mkdir(parents=True, exist_ok=True)
     extra = ("--reconnect-each-check",) if options.reconnect else ()
+    if options.recordings is not None:  # copied first: the reports link them
+        from .portal.recording import export, trainee_source
+        from .reporting import Recordings
+
+        entries = export(trainee_source(options.recordings, job.trainee.id if job.trainee else None),
+                         job.folder / "recordings", lang=options.lang,
+                         title=job.trainee.name if job.trainee else str(job.target.get("trainee") or ""))
+        plugins = (*plugins, Recordings(entries))
     results = run_checks(lab, out_dir=job.folder, verbose=verbose, plugins=plugins, lang=options.lang,
                          marks=options.marks, rubric=options.rubric, extra=extra, **job.target)
     (job.folder / "trainee.html").write_text(

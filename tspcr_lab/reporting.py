@@ -5,8 +5,11 @@ under xdist) and turns each check's ``user_properties`` into a
 :class:`~tspcr_lab.scoring.CheckResult`. :class:`HtmlAdditions` adds to pytest-html's report the
 trainee, the lab, the score and a per-competency table above the checks, two columns
 (competency, points), and shows each check's human title (``[titles]`` of the lab file) in the
-test column, its id as the cell's tooltip. Every string that may come from a host or a trainee
-is HTML-escaped, titles and test ids included (pytest-html 4.2 leaves ids raw).
+test column, its id as the cell's tooltip, and, for a troubleshooting lab, each ticket's
+intervention report beside the items the examiner marks by hand, with the links to the trainee's
+recorded terminal sessions (:class:`Recordings`, given by ``grade --recordings``). Every string
+that may come from a host or a trainee is HTML-escaped, titles and test ids included
+(pytest-html 4.2 leaves ids raw).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .classreport import competency_table, num
+from .classreport import competency_table, interventions_html, num
 from .i18n import pick, t
 from .scoring import ERROR, FAILED, PENDING, CheckResult, Grade, grade
 
@@ -39,6 +42,21 @@ def _lab_from_args(args: list[str]) -> str | None:
 
 def check_id(nodeid: str) -> str:
     return nodeid.rsplit("::", 1)[-1]
+
+
+RECORDINGS = pytest.StashKey[list]()
+
+
+class Recordings:
+    """A plugin object that grading gives pytest: the trainee's terminal recordings, already
+    copied beside the report (entries of :func:`tspcr_lab.portal.recording.export`), for
+    results.json and the report to list."""
+
+    def __init__(self, entries: list[dict[str, Any]]):
+        self.entries = list(entries)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[RECORDINGS] = self.entries
 
 
 class ResultsReporter:
@@ -155,14 +173,12 @@ class ResultsReporter:
                        "critical_failed": c.critical_failed}
                 for code, c in result.competencies.items()
             },
-            "checks": [
-                {"id": c.id, "title": c.title or c.id, "check": c.name, "kind": c.kind, "competency": c.competency,
-                 "points": c.points, "earned": c.earned, "critical": c.critical, "status": c.status,
-                 "message": c.message, "public": c.public, "hint": c.hint, "duration": round(c.duration, 4),
-                 "evidence": c.evidence}
-                for c in checks
-            ],
+            "checks": [check_json(c) for c in checks],
+            "recordings": self.recordings(),
         }
+
+    def recordings(self) -> list[dict[str, Any]]:
+        return list(self.config.stash.get(RECORDINGS, []))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -207,6 +223,18 @@ class HtmlAdditions:
         prefix.extend(summary_html(info, self.results.grade(), self.results.lang))
         if info["manual"]:
             prefix.append(manual_html(info["manual"], self.results.lang))
+        beside = interventions_html([check_json(c) for c in self.results.checks()], self.results.recordings(),
+                                    self.results.lang)
+        if beside:
+            prefix.append(beside)
+
+
+def check_json(c: CheckResult) -> dict[str, Any]:
+    """A check as results.json holds it."""
+    return {"id": c.id, "title": c.title or c.id, "check": c.name, "kind": c.kind, "competency": c.competency,
+            "points": c.points, "earned": c.earned, "critical": c.critical, "status": c.status,
+            "message": c.message, "public": c.public, "hint": c.hint, "duration": round(c.duration, 4),
+            "evidence": c.evidence}
 
 
 def manual_html(items: list[CheckResult], lang: str) -> str:

@@ -145,6 +145,10 @@ def test_exam_page_has_no_self_check_and_a_clock():
     practice = pages.trainee_page("en", exam=False, remaining=None, **common)
     assert 'id="check"' not in exam and 'id="clock" data-remaining="600"' in exam
     assert 'id="check"' in practice and 'id="clock"' not in practice
+    # a trainee replays their own terminals in practice only (the server refuses it during an exam)
+    assert 'id="my-recordings"' not in exam and 'href="/trainee/t01/recordings?lang=en"' in practice
+    instructor = pages.instructor_page("fr", lab_title="Lab", csrf="c", exam=True, competencies=["030"])
+    assert "<th>Enregistrements</th>" in instructor
     assert 'data-host="pc1"' in exam and 'data-state="stopped"' in exam
 
 
@@ -229,10 +233,14 @@ def test_clocks_of_labs_gone_or_built_again_are_pruned(tmp_path):
     keep = _clock(tmp_path / "keep.json", roster="c|ip-plan-t01@1.5,ip-plan-t02@2.5")
     rebuilt = _clock(tmp_path / "rebuilt.json", roster="c|ip-plan-t01@1.0,ip-plan-t02@2.5")
     (tmp_path / "rebuilt.grading.log").write_text("log")
+    for clock in ("rebuilt", "keep"):  # each session's terminal recordings, beside its clock
+        (tmp_path / f"{clock}.recordings" / "t01").mkdir(parents=True)
+        (tmp_path / f"{clock}.recordings" / "t01" / "20260101-000000-01-pc1-web.cast").write_text("{}\n")
     (tmp_path / "broken.json").write_text("{")
     removed = prune(tmp_path, lambda name, created: live.get(name) == created)
     assert sorted(p.name for p in removed) == ["broken.json", "rebuilt.json"]
     assert keep.path.exists() and not rebuilt.path.exists() and not (tmp_path / "rebuilt.grading.log").exists()
+    assert not (tmp_path / "rebuilt.recordings").exists() and (tmp_path / "keep.recordings" / "t01").is_dir()
 
 
 def test_closing_every_terminal_at_server_stop_ends_their_background_jobs():

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 from ..errors import UserError
 from ..i18n import LANGS
 from . import pages
+from .recording import IDLE_GAP, VENDOR, cast_info, node_modules, read_cast, replay_data
 from .service import Portal
 
 log = logging.getLogger("tspcr_lab.portal")
@@ -40,18 +41,11 @@ PORTAL_KEY = web.AppKey("portal", Portal)
 SOCKETS_KEY = web.AppKey("sockets", dict)
 SECURE_KEY = web.AppKey("secure", bool)
 PROXY_KEY = web.AppKey("proxy", str)  # the reverse proxy's address, whose X-Forwarded-* are believed
+STOPPING_KEY = web.AppKey("stopping", asyncio.Event)  # the server is stopping: long requests end
 
-VENDOR = {  # what the page loads from the npm packages that make setup installs (package.json)
-    "xterm.js": "@xterm/xterm/lib/xterm.js",
-    "xterm.css": "@xterm/xterm/css/xterm.css",
-    "addon-fit.js": "@xterm/addon-fit/lib/addon-fit.js",
-}
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
-
-
-def node_modules() -> Path:
-    env = os.environ.get("TSPCR_NODE_MODULES")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "node_modules"
+STATIC_FILES = {"portal.js", "portal.css", "instructor.js", "replay.js", "replay.css"}
+CAST_TYPE = "application/x-asciicast"
 
 
 def check_vendor() -> None:
@@ -397,7 +391,8 @@ async def instructor_events(request: web.Request) -> web.StreamResponse:
     portal = request.app[PORTAL_KEY]
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
     await response.prepare(request)
-    while portal.sessions.get(session.token) is not None:
+    stopping = request.app[STOPPING_KEY]
+    while portal.sessions.get(session.token) is not None and not stopping.is_set():
         summary = await asyncio.get_running_loop().run_in_executor(None, portal.summary)
         try:
             await response.write(f"data: {json.dumps(summary)}\n\n".encode())
@@ -469,6 +464,95 @@ async def instructor_grade(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True}, status=202)
 
 
+# -- terminal recordings: the instructor's (any trainee's), a trainee's own in practice only ------------
+def _recordings_of(request: web.Request) -> tuple[dict[str, str] | None, web.StreamResponse | None]:
+    """Whose recordings the URL asks for and the links of its pages, or the response that refuses
+    it: /instructor/... needs the instructor's session; /trainee/ID/... that trainee's session,
+    and no exam (during an exam a trainee replays nothing, not even their own terminals)."""
+    portal = request.app[PORTAL_KEY]
+    tid = request.match_info["trainee"]
+    if request.path.startswith("/instructor/"):
+        _, refusal = _instructor(request)
+        if refusal is not None:
+            return None, refusal
+        if tid not in portal.seats:
+            raise web.HTTPNotFound()
+        return {"trainee": tid, "replay": f"/instructor/replay/{tid}/", "cast": f"/instructor/cast/{tid}/",
+                "list": f"/instructor/recordings/{tid}", "home": "/instructor"}, None
+    _, refusal = _trainee(request)
+    if refusal is not None:
+        return None, refusal
+    if portal.settings.exam:
+        return None, _forbidden(request)
+    return {"trainee": tid, "replay": f"/trainee/{tid}/replay/", "cast": f"/trainee/{tid}/cast/",
+            "list": f"/trainee/{tid}/recordings", "home": f"/trainee/{tid}/"}, None
+
+
+def _local_time(when: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+
+
+async def recordings(request: web.Request) -> web.StreamResponse:
+    links, refusal = _recordings_of(request)
+    if refusal is not None:
+        return refusal
+    tid = links["trainee"]
+    portal, lang = request.app[PORTAL_KEY], _lang(request)
+    infos = await asyncio.get_running_loop().run_in_executor(None, portal.recordings.recordings, tid)
+    rows = [{"name": info.name, "host": info.host, "channel": pages.channel_label(info.channel, lang),
+             "started": _local_time(info.started), "duration": pages.human_duration(info.duration),
+             "size": pages.human_size(info.bytes), "state": pages.recording_state(info, lang),
+             "replay": links["replay"] + info.name, "cast": links["cast"] + info.name} for info in infos]
+    return _html(pages.recordings_page(lang, lab_title=portal.lab.title_in(lang), trainee_id=tid,
+                                       trainee_name=portal.seats[tid].trainee.name, rows=rows, back=links["home"],
+                                       path=request.path), request=request)
+
+
+def _read_recording(portal: Portal, tid: str, name: str):
+    """(info, header, events, path, bytes of its whole events) of a recording, or None."""
+    path = portal.recordings.find(tid, name)
+    if path is None:
+        return None
+    try:
+        header, events, good = read_cast(path)
+    except (OSError, ValueError):
+        return None
+    info = cast_info(path)
+    return None if info is None else (info, header, events, path, good)
+
+
+async def replay(request: web.Request) -> web.StreamResponse:
+    links, refusal = _recordings_of(request)
+    if refusal is not None:
+        return refusal
+    tid = links["trainee"]
+    portal, lang, name = request.app[PORTAL_KEY], _lang(request), request.match_info["name"]
+    found = await asyncio.get_running_loop().run_in_executor(None, _read_recording, portal, tid, name)
+    if found is None:
+        raise web.HTTPNotFound()
+    info, header, events, _, _ = found
+    return _html(pages.replay_page(lang, lab_title=portal.lab.title_in(lang), trainee_id=tid,
+                                   trainee_name=portal.seats[tid].trainee.name,
+                                   recording=replay_data(info, header, events), back=links["list"],
+                                   cast=links["cast"] + name, path=request.path, idle=IDLE_GAP), request=request)
+
+
+async def cast_file(request: web.Request) -> web.StreamResponse:
+    """A recording as asciicast v2, up to its last whole event (one being written is left out)."""
+    links, refusal = _recordings_of(request)
+    if refusal is not None:
+        return refusal
+    tid = links["trainee"]
+    portal, name = request.app[PORTAL_KEY], request.match_info["name"]
+    found = await asyncio.get_running_loop().run_in_executor(None, _read_recording, portal, tid, name)
+    if found is None:
+        raise web.HTTPNotFound()
+    path, good = found[3], found[4]
+    body = await asyncio.get_running_loop().run_in_executor(None, lambda: path.read_bytes()[:good])
+    return web.Response(body=body, content_type=CAST_TYPE, charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{tid}-{name}"'})
+
+
 async def report(request: web.Request) -> web.StreamResponse:
     session, refusal = _instructor(request)
     if refusal is not None:
@@ -486,7 +570,7 @@ async def report(request: web.Request) -> web.StreamResponse:
 # -- static ---------------------------------------------------------------------------------------
 async def static(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    if name not in {"portal.js", "portal.css", "instructor.js"}:
+    if name not in STATIC_FILES:
         raise web.HTTPNotFound()
     body = resources.files(__package__).joinpath("static", name).read_bytes()
     return web.Response(body=body, content_type=STATIC_TYPES[Path(name).suffix],
@@ -529,6 +613,7 @@ def make_app(portal: Portal, *, secure: bool = False, trusted_proxy: str = "") -
     app[SOCKETS_KEY] = {}
     app[SECURE_KEY] = secure
     app[PROXY_KEY] = trusted_proxy
+    app[STOPPING_KEY] = asyncio.Event()
     app.add_routes([
         web.get("/", index),
         web.post("/login", login),
@@ -538,6 +623,9 @@ def make_app(portal: Portal, *, secure: bool = False, trusted_proxy: str = "") -
         web.post("/trainee/{trainee}/reboot/{host}", trainee_reboot),
         web.post("/trainee/{trainee}/check", trainee_check),
         web.get("/trainee/{trainee}/terminal/{host}", terminal_socket),
+        web.get("/trainee/{trainee}/recordings", recordings),
+        web.get("/trainee/{trainee}/replay/{name}", replay),
+        web.get("/trainee/{trainee}/cast/{name}", cast_file),
         web.get("/instructor/login", instructor_login_page),
         web.post("/instructor/login", instructor_login),
         web.get("/instructor", instructor_page),
@@ -546,6 +634,9 @@ def make_app(portal: Portal, *, secure: bool = False, trusted_proxy: str = "") -
         web.post("/instructor/reboot/{trainee}/{host}", instructor_reboot),
         web.post("/instructor/extend", instructor_extend),
         web.post("/instructor/grade", instructor_grade),
+        web.get("/instructor/recordings/{trainee}", recordings),
+        web.get("/instructor/replay/{trainee}/{name}", replay),
+        web.get("/instructor/cast/{trainee}/{name}", cast_file),
         web.get("/reports/{path:.+}", report),
         web.get("/static/vendor/{name}", vendor),
         web.get("/static/{name}", static),
@@ -568,6 +659,16 @@ def make_app(portal: Portal, *, secure: bool = False, trusted_proxy: str = "") -
                 await ws.close(code=1001, message=b"server stopping")
         await portal.close()
 
+    async def stopping(app: web.Application) -> None:
+        """The server stops: what keeps a request open (an instructor's live view, a terminal's
+        websocket) ends now, not after aiohttp's grace for open requests."""
+        app[STOPPING_KEY].set()
+        portal.changed.set()
+        for sockets in list(app[SOCKETS_KEY].values()):
+            for ws in list(sockets):
+                await ws.close(code=1001, message=b"server stopping")
+
+    app.on_shutdown.append(stopping)
     app.cleanup_ctx.append(ticker)
     return app
 

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from ..errors import UserError
 
 
 def prune(folder: Path, is_current) -> list[Path]:
-    """Remove the saved clocks whose labs are gone (taken down, or built again since): a clock
+    """Remove the saved clocks whose labs are gone (taken down, or built again since), with their
+    grading log and their terminal recordings (grading copies these into the grades): a clock
     belongs to labs as built (its roster ends with ``|instance@created,...``), ``is_current(instance,
     created)`` tells whether that instance is still the one. Returns what was removed."""
     removed = []
@@ -41,6 +43,9 @@ def prune(folder: Path, is_current) -> list[Path]:
             for stale in (path, path.with_suffix(".grading.log")):
                 with contextlib.suppress(FileNotFoundError):
                     stale.unlink()
+            recordings = path.with_suffix(".recordings")  # the session's terminal recordings (see .recording)
+            if recordings.is_dir() and not recordings.is_symlink():
+                shutil.rmtree(recordings, ignore_errors=True)
             removed.append(path)
     return removed
 

@@ -71,6 +71,41 @@ STRINGS: dict[str, dict[str, str]] = {
     "forbidden": {"fr": "Accès refusé.", "en": "Access denied."},
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
     "other_lang": {"fr": "English", "en": "Français"},
+    "recordings": {"fr": "Enregistrements", "en": "Recordings"},
+    "back": {"fr": "Retour", "en": "Back"},
+    "recordings_of": {"fr": "Sessions de terminal enregistrées", "en": "Recorded terminal sessions"},
+    "no_recordings": {"fr": "Aucune session enregistrée.", "en": "No session recorded."},
+    "host": {"fr": "Machine", "en": "Host"},
+    "channel": {"fr": "Accès", "en": "Access"},
+    "channel_web": {"fr": "navigateur", "en": "browser"},
+    "channel_ssh": {"fr": "SSH", "en": "SSH"},
+    "started": {"fr": "Début", "en": "Started"},
+    "duration": {"fr": "Durée", "en": "Length"},
+    "size": {"fr": "Taille", "en": "Size"},
+    "state": {"fr": "État", "en": "State"},
+    "recording_live": {"fr": "en cours", "en": "live"},
+    "recording_done": {"fr": "terminée", "en": "ended"},
+    "recording_cut": {"fr": "coupée (taille maximale)", "en": "cut (size limit)"},
+    "recording_cut_notice": {"fr": "La suite de cette session n'a pas été enregistrée (taille maximale atteinte).",
+                             "en": "The rest of this session was not recorded (size limit reached)."},
+    "replay": {"fr": "Rejouer", "en": "Replay"},
+    "cast_file": {"fr": "fichier .cast", "en": ".cast file"},
+    "play": {"fr": "Lecture", "en": "Play"},
+    "pause": {"fr": "Pause", "en": "Pause"},
+    "speed": {"fr": "Vitesse", "en": "Speed"},
+    "position": {"fr": "Position", "en": "Position"},
+    "prev_gap": {"fr": "Activité précédente (pause de plus de 2 s avant)", "en": "Previous activity (after a pause over 2 s)"},
+    "next_gap": {"fr": "Activité suivante (après une pause de plus de 2 s)", "en": "Next activity (after a pause over 2 s)"},
+    "prev_short": {"fr": "Précédente", "en": "Previous"},
+    "next_short": {"fr": "Suivante", "en": "Next"},
+    "skip_idle": {"fr": "Pauses réduites à 2 s", "en": "Pauses cut to 2 s"},
+    "goto": {"fr": "Aller à", "en": "Go to"},
+    "no_player": {"fr": "Lecteur absent (xterm.js non installé) : ouvrez les fichiers .cast avec asciinema play.",
+                  "en": "No player (xterm.js not installed): open the .cast files with asciinema play."},
+    "input_not_recorded": {"fr": "Seul ce que le terminal a affiché est enregistré, jamais ce qui a été tapé "
+                                 "(un mot de passe tapé à une invite n'y est pas).",
+                           "en": "Only what the terminal showed is recorded, never what was typed "
+                                 "(a password typed at a prompt is not in it)."},
 }
 
 
@@ -79,9 +114,18 @@ def s(key: str, lang: str, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def json_for_script(data: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``</script``, no ``<!--``, and no
+    U+2028/U+2029 (line terminators to older JavaScript), whatever the strings hold."""
+    text = json.dumps(data, ensure_ascii=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                       ("\u2029", "\\u2029")):
+        text = text.replace(char, code)
+    return text
+
+
 def _json_block(element_id: str, data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
+    return f'<script type="application/json" id="{escape(element_id)}">{json_for_script(data)}</script>'
 
 
 def _page(lang: str, title: str, body: str, *, scripts: tuple[str, ...] = (), styles: tuple[str, ...] = (),
@@ -140,6 +184,8 @@ def trainee_page(lang: str, *, lab_title: str, trainee_id: str, trainee_name: st
             f'<span class="small help">{escape(s("copy_help", lang))}</span></div>'
             f'<div class="terminal" data-host="{name}"></div></section>')
     check = "" if exam else (
+        f'<p><a id="my-recordings" href="/trainee/{escape(trainee_id)}/recordings?lang={escape(lang)}" '
+        f'target="_blank" rel="noopener">{escape(s("recordings", lang))}</a></p>'
         f'<section class="selfcheck"><button type="button" id="check">{escape(s("check", lang))}</button>'
         f'<div id="check-status" role="status"></div><div id="check-result"></div></section>')
     clock = ""
@@ -167,7 +213,7 @@ def trainee_page(lang: str, *, lab_title: str, trainee_id: str, trainee_name: st
 
 def instructor_page(lang: str, *, lab_title: str, csrf: str, exam: bool, competencies: list[str]) -> str:
     heads = ["id", s("trainee_id", lang), s("connected", lang), s("last_activity", lang), s("hosts_up", lang),
-             s("remaining", lang), s("last_check", lang), s("report", lang), s("actions", lang)]
+             s("remaining", lang), s("last_check", lang), s("report", lang), s("recordings", lang), s("actions", lang)]
     body = (
         f'<header class="bar"><div><strong>{escape(s("instructor", lang))}</strong> · {escape(lab_title)} · '
         f'{escape(s("exam" if exam else "practice", lang))}</div><div>{_lang_switch(lang, "/instructor")} '
@@ -184,3 +230,124 @@ def instructor_page(lang: str, *, lab_title: str, csrf: str, exam: bool, compete
         + _json_block("strings", {k: v.get(lang, v["fr"]) for k, v in STRINGS.items()}))
     return _page(lang, f"{s('instructor', lang)} — {lab_title}", body, scripts=("/static/instructor.js",),
                  body_data={"csrf": csrf, "lang": lang, "competencies": ",".join(competencies)})
+
+
+# -- terminal recordings ---------------------------------------------------------------------------
+SPEEDS = ("0.5", "1", "2", "4", "8", "16")
+
+
+def _strings(lang: str) -> dict[str, str]:
+    return {k: v.get(lang, v["fr"]) for k, v in STRINGS.items()}
+
+
+def human_size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024 or unit == "MiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def human_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, m, s_ = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{h}:{m:02d}:{s_:02d}" if h else f"{m:02d}:{s_:02d}"
+
+
+def channel_label(channel: str, lang: str) -> str:
+    return s("channel_web" if channel == "web" else "channel_ssh", lang)
+
+
+def recording_state(info: Any, lang: str) -> str:
+    return s("recording_live" if getattr(info, "live", False) else "recording_cut" if info.cut else "recording_done", lang)
+
+
+def recordings_table(lang: str, rows: list[dict[str, str]]) -> str:
+    """``rows``: per recording its ``host``, ``channel``, ``started``, ``duration``, ``size``,
+    ``state`` (text) and the links ``replay`` and ``cast`` (URLs, relative or absolute)."""
+    if not rows:
+        return f'<p class="small">{escape(s("no_recordings", lang))}</p>'
+    heads = (s("host", lang), s("channel", lang), s("started", lang), s("duration", lang), s("size", lang),
+             s("state", lang), "")
+    body = "".join(
+        f'<tr data-recording="{escape(row["name"])}"><td>{escape(row["host"])}</td><td>{escape(row["channel"])}</td>'
+        f'<td>{escape(row["started"])}</td><td>{escape(row["duration"])}</td><td>{escape(row["size"])}</td>'
+        f'<td>{escape(row["state"])}</td><td><a class="replay" href="{escape(row["replay"])}">{escape(s("replay", lang))}</a>'
+        f' · <a class="cast" href="{escape(row["cast"])}" download>{escape(s("cast_file", lang))}</a></td></tr>'
+        for row in rows)
+    return (f'<table class="recordings"><thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in heads)}</tr></thead>'
+            f'<tbody>{body}</tbody></table>')
+
+
+def player(lang: str) -> str:
+    """The player's controls and screen; replay.js brings them to life (labels set here, escaped)."""
+    speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>×{v}</option>' for v in SPEEDS)
+    return (
+        f'<section id="player" class="player" data-state="paused" data-position="0">'
+        f'<h2 id="replay-title"></h2>'
+        f'<div class="controls">'
+        f'<button type="button" id="play">{escape(s("play", lang))}</button> '
+        f'<button type="button" id="prev-gap" title="{escape(s("prev_gap", lang))}" '
+        f'aria-label="{escape(s("prev_gap", lang))}">« {escape(s("prev_short", lang))}</button> '
+        f'<button type="button" id="next-gap" title="{escape(s("next_gap", lang))}" '
+        f'aria-label="{escape(s("next_gap", lang))}">{escape(s("next_short", lang))} »</button> '
+        f'<input type="range" id="seek" min="0" max="0" step="0.01" value="0" aria-label="{escape(s("position", lang))}"> '
+        f'<span id="time" class="time">00:00 / 00:00</span> '
+        f'<label>{escape(s("speed", lang))} <select id="speed">{speeds}</select></label> '
+        f'<label><input type="checkbox" id="skip-idle" checked> {escape(s("skip_idle", lang))}</label> '
+        f'<label>{escape(s("goto", lang))} <input id="goto" size="7" placeholder="mm:ss" inputmode="numeric"></label>'
+        f'</div><div id="screen" class="screen"></div><p id="notice" class="notice" role="status"></p>'
+        f'<p class="small">{escape(s("input_not_recorded", lang))}</p></section>')
+
+
+def _cast_data(lang: str, recordings: list[dict[str, Any]], idle: float) -> str:
+    return _json_block("casts", {"strings": _strings(lang), "idle": idle, "recordings": recordings})
+
+
+def recordings_page(lang: str, *, lab_title: str, trainee_id: str, trainee_name: str, rows: list[dict[str, str]],
+                    back: str, path: str) -> str:
+    """The portal's list of a trainee's recordings (the instructor's; the trainee's own in practice)."""
+    body = (
+        f'<header class="bar"><div><strong>{escape(s("recordings", lang))}</strong> · {escape(lab_title)} · '
+        f'<span id="who">{escape(trainee_name)}</span> <span class="small">({escape(trainee_id)})</span></div>'
+        f'<div>{_lang_switch(lang, path)} <a href="{escape(back)}?lang={escape(lang)}">{escape(s("back", lang))}</a>'
+        f'</div></header><main class="recordings"><h1>{escape(s("recordings_of", lang))}</h1>'
+        f'{recordings_table(lang, rows)}<p class="small">{escape(s("input_not_recorded", lang))}</p></main>')
+    return _page(lang, f"{s('recordings', lang)} — {trainee_name}", body, styles=("/static/replay.css",))
+
+
+def replay_page(lang: str, *, lab_title: str, trainee_id: str, trainee_name: str, recording: dict[str, Any],
+                back: str, cast: str, path: str, idle: float) -> str:
+    """The portal's replay of one recording (its events embedded, played by /static/replay.js)."""
+    body = (
+        f'<header class="bar"><div><strong>{escape(s("replay", lang))}</strong> · {escape(lab_title)} · '
+        f'<span id="who">{escape(trainee_name)}</span> <span class="small">({escape(trainee_id)})</span></div>'
+        f'<div>{_lang_switch(lang, path)} <a href="{escape(cast)}" download>{escape(s("cast_file", lang))}</a> · '
+        f'<a href="{escape(back)}?lang={escape(lang)}">{escape(s("back", lang))}</a></div></header>'
+        f'<main class="replay">{player(lang)}</main>' + _cast_data(lang, [recording], idle))
+    return _page(lang, f"{s('replay', lang)} — {trainee_name}", body,
+                 scripts=("/static/vendor/xterm.js", "/static/replay.js"),
+                 styles=("/static/vendor/xterm.css", "/static/replay.css"), body_data={"lang": lang})
+
+
+def replay_file(lang: str, *, title: str, recordings: list[dict[str, Any]], player_present: bool = True,
+                idle: float = 2.0) -> str:
+    """``recordings/replay.html`` of a results folder: every recording of the trainee embedded,
+    the player's files beside it (relative links: it plays from the file system, offline, and
+    from the portal's /reports/ under its CSP). ``#NAME`` in the address picks a recording."""
+    rows = [{"name": r["name"], "host": r["host"], "channel": channel_label(r["channel"], lang),
+             "started": r["started"], "duration": human_duration(r["duration"]), "size": human_size(r["bytes"]),
+             "state": s("recording_cut" if r["cut"] else "recording_done", lang),
+             "replay": f"#{r['name']}", "cast": r["name"]} for r in recordings]
+    heading = f"{s('recordings_of', lang)} — {title}" if title else s("recordings_of", lang)
+    body = (f'<main class="replay"><h1>{escape(heading)}</h1>{recordings_table(lang, rows)}'
+            + (player(lang) if player_present else f'<p class="error">{escape(s("no_player", lang))}</p>')
+            + '</main>' + _cast_data(lang, [{k: v for k, v in r.items() if k != "bytes"} for r in recordings], idle))
+    scripts = ('<script src="xterm.js" defer></script><script src="replay.js" defer></script>'
+               if player_present else "")
+    styles = ('<link rel="stylesheet" href="xterm.css">' if player_present else "") + \
+        '<link rel="stylesheet" href="replay.css">'
+    return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{escape(heading)}</title>{styles}{scripts}</head><body data-lang="{escape(lang)}">{body}'
+            f'</body></html>\n')

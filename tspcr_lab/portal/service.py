@@ -35,6 +35,7 @@ from ..runner import pytest_args
 from ..sheet import render_instructions
 from .access import TRAINEE_FAILURES, RateLimiter, Sessions, access_code, instructor_code, same_code
 from .exam import ExamClock, prune_clocks
+from .recording import RecordingStore
 from .terminals import TerminalKey, TerminalManager
 
 log = logging.getLogger("tspcr_lab.portal")
@@ -127,7 +128,9 @@ class Portal:
                                     seed=exam_seed, exam=settings.exam, duration=settings.duration_minutes * 60)
         self.sessions = Sessions()
         self.limiter = RateLimiter(limits={"trainee": TRAINEE_FAILURES})
-        self.terminals = TerminalManager(self._console)
+        # Every terminal recorded beside the clock: this session's, kept and pruned with it.
+        self.recordings = RecordingStore(self.clock.path.with_suffix(".recordings"))
+        self.terminals = TerminalManager(self._console, recorder=self._recorder)
         self.checks = asyncio.Semaphore(CHECKS_AT_ONCE)
         self.grading: asyncio.Task | None = None
         self.changed = asyncio.Event()  # something an instructor's live view shows has changed
@@ -196,6 +199,14 @@ class Portal:
         env = dict(console_env())
         env["TERM"] = "xterm-256color"
         return argv, env
+
+    def _recorder(self, key: TerminalKey, cols: int, rows: int):
+        """A new terminal's recording (None if it cannot be written: the terminal works the same)."""
+        seat = self.seats[key.trainee]
+        how = "SSH" if key.channel.startswith("ssh") else "web"
+        title = f"{seat.trainee.name} ({key.trainee}) · {key.host} · {self.lab.id} · {how}"
+        return self.recordings.open(key.trainee, key.host, key.channel, cols=cols, rows=rows, title=title,
+                                    env={"TERM": "xterm-256color", "SHELL": "/bin/bash"})
 
     def terminal(self, trainee_id: str, host: str, channel: str = "web", cols: int = 80, rows: int = 24):
         return self.terminals.get(TerminalKey(trainee_id, host, channel), cols, rows)
@@ -312,6 +323,7 @@ class Portal:
             argv += ["--instance", self.seats[SINGLE_ID].instance]
         if settings.exam:
             argv.append("--exam")
+        argv += ["--recordings", str(self.recordings.root)]  # each trainee's, copied beside their grade
         if settings.key_file:
             argv += ["--key", settings.key_file]
         return argv
@@ -356,6 +368,7 @@ class Portal:
                 "check": seat.last_check,
                 "report": (f"/reports/{tid}/report.html" if self.settings.classroom is not None else "/reports/report.html")
                 if self.clock.graded_at else None,
+                "recordings": self.recordings.count(tid), "recordings_url": f"/instructor/recordings/{tid}",
             })
         return out
 

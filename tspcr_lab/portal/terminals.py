@@ -6,7 +6,8 @@ not in a browser tab: a viewer (a websocket, an SSH channel) attaches, gets the 
 (the scrollback) and then the live output; a page reload is a detach and an attach to the same
 shell. The :class:`TerminalManager` keeps one terminal per (trainee, host, channel) and ends
 them: when the trainee's time is up, on logout of every viewer it does not keep them (it does),
-on the server's stop.
+on the server's stop. Each terminal may have a recorder (:mod:`.recording`: its output and
+resizes, never its input), whose failures never reach the terminal.
 
 Ending a terminal ends only what it started: the pty is hung up (the shell and its foreground job
 get SIGHUP), then every process still in the terminal's session is killed by its id. Processes a
@@ -20,6 +21,7 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
+import logging
 import os
 import signal
 import struct
@@ -27,7 +29,7 @@ import subprocess
 import termios
 import time
 from collections import deque
-from typing import Callable
+from typing import Any, Callable
 
 SCROLLBACK = 256 * 1024  # bytes of recent output replayed to a viewer that attaches
 READ_CHUNK = 65536
@@ -35,6 +37,8 @@ MAX_PENDING_INPUT = 1 << 20  # input not yet taken by the pty; beyond it, input 
 KILL_GRACE = 0.5  # seconds between the hang-up and SIGKILL of what is left in the session
 
 Viewer = Callable[[bytes | None], None]  # called with output, then None when the terminal ended
+
+log = logging.getLogger("tspcr_lab.portal")
 
 
 def _session_members(sid: int) -> list[int]:
@@ -68,8 +72,9 @@ class Terminal:
     """One command on a pty, its scrollback, and whoever watches it."""
 
     def __init__(self, argv: list[str], env: dict[str, str], *, cols: int = 80, rows: int = 24,
-                 on_exit: Callable[["Terminal"], None] | None = None):
+                 on_exit: Callable[["Terminal"], None] | None = None, recorder: Any = None):
         self.argv, self.env = argv, env
+        self.recorder = recorder  # .output(bytes), .resize(cols, rows), .close(); None: not recorded
         self.cols, self.rows = cols, rows
         self.on_exit = on_exit
         self.viewers: list[Viewer] = []
@@ -143,6 +148,8 @@ class Terminal:
         for viewer in list(self.viewers):
             viewer(None)
         self.viewers.clear()
+        if self.recorder is not None:
+            self._record("close")
         if self.process is not None:
             with contextlib.suppress(ChildProcessError):
                 self.process.poll()
@@ -168,6 +175,8 @@ class Terminal:
         self.scrollback_size += len(data)
         while self.scrollback_size > SCROLLBACK and len(self.scrollback) > 1:
             self.scrollback_size -= len(self.scrollback.popleft())
+        if self.recorder is not None:
+            self._record("output", data)
         for viewer in list(self.viewers):
             viewer(data)
 
@@ -213,6 +222,20 @@ class Terminal:
             return
         self.cols, self.rows = cols, rows
         self._set_size(self.fd)
+        if self.recorder is not None:
+            self._record("resize", cols, rows)
+
+    def _record(self, what: str, *args: Any) -> None:
+        """Tell the recorder; if it fails, the terminal goes on unrecorded (said in the log)."""
+        recorder = self.recorder
+        try:
+            getattr(recorder, what)(*args)
+        except Exception:  # noqa: BLE001 - a recording never breaks a terminal
+            log.exception("terminal recording failed: the terminal goes on unrecorded")
+            self.recorder = None
+            if what != "close":
+                with contextlib.suppress(Exception):
+                    recorder.close()
 
     def _set_size(self, fd: int) -> None:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", self.rows, self.cols, 0, 0))
@@ -232,10 +255,13 @@ class TerminalKey:
 
 class TerminalManager:
     """The server's terminals, one per :class:`TerminalKey`, opened on demand by ``opener``
-    (which returns the argv and environment of a host's console, or raises)."""
+    (which returns the argv and environment of a host's console, or raises); ``recorder``, if
+    given, makes each new terminal's recorder (``recorder(key, cols, rows)``, None: not recorded)."""
 
-    def __init__(self, opener: Callable[[str, str], tuple[list[str], dict[str, str]]]):
+    def __init__(self, opener: Callable[[str, str], tuple[list[str], dict[str, str]]],
+                 recorder: Callable[[TerminalKey, int, int], Any] | None = None):
         self.opener = opener
+        self.recorder = recorder
         self.terminals: dict[TerminalKey, Terminal] = {}
 
     def get(self, key: TerminalKey, cols: int = 80, rows: int = 24) -> Terminal:
@@ -246,6 +272,11 @@ class TerminalManager:
         argv, env = self.opener(key.trainee, key.host)
         terminal = Terminal(argv, env, cols=cols, rows=rows, on_exit=lambda term, key=key: self._gone(key, term))
         terminal.start()
+        if self.recorder is not None:  # before the loop reads its first output
+            try:
+                terminal.recorder = self.recorder(key, terminal.cols, terminal.rows)
+            except Exception:  # noqa: BLE001 - the terminal works unrecorded
+                log.exception("terminal of %s/%s not recorded", key.trainee, key.host)
         self.terminals[key] = terminal
         return terminal
 

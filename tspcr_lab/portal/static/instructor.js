@@ -59,6 +59,11 @@
       const report = el("td");
       if (r.report) { const a = el("a", S.report); a.href = r.report; report.appendChild(a); }
       cells.push(report);
+      const recorded = el("td", null, "recordings");
+      const link = el("a", S.recordings + " (" + (r.recordings || 0) + ")");
+      link.href = r.recordings_url + "?lang=" + encodeURIComponent(lang);
+      recorded.appendChild(link);
+      cells.push(recorded);
       const actions = el("td");
       for (const host of r.hosts) {
         const b = el("button", S.reboot + " " + host.name, "reboot");
