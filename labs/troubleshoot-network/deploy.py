@@ -14,6 +14,7 @@ from pyinfra.operations import files, server
 from tspcr_lab.provision.faults import inject_faults
 from tspcr_lab.provision.firewall import nftables_at_boot
 from tspcr_lab.provision.services import service_at_boot
+from tspcr_lab.provision.web import dns_zone, intranet_site
 
 plan = host.data.lab_expected
 
@@ -43,21 +44,9 @@ elif host.name == "srv1":
         f"    gateway {plan['r1_b']}\n", "/etc/network/interfaces.d/lab")
     put("srv1: its own resolver", f"search {plan['domain']}\nnameserver 127.0.0.1\n", "/etc/resolv.conf")
     domain = plan["domain"]
-    put("srv1: DNS of the domain (dnsmasq)",
-        "# DNS of the domain: answers for it only, to both LANs (not only its own subnet: --local-service)\n"
-        "interface=eth0\nno-resolv\nno-hosts\nno-poll\n"
-        f"local=/{domain}/\ndomain={domain}\n"
-        f"host-record=srv1.{domain},{plan['srv1']}\nhost-record={plan['site']},{plan['srv1']}\n"
-        f"host-record=r1.{domain},{plan['r1_a']}\nhost-record=pc1.{domain},{plan['pc1']}\n",
-        "/etc/dnsmasq.d/zone.conf")
-    put("srv1: the site", f"<!doctype html>\n<title>{plan['marker']}</title>\n<h1>{plan['marker']}</h1>\n",
-        "/var/www/html/index.html")
-    put("srv1: the site's server (nginx)",
-        f"server {{\n    listen 80 default_server;\n    server_name {plan['site']};\n    root /var/www/html;\n"
-        "    index index.html;\n}\n", "/etc/nginx/sites-available/intranet")
-    files.link(name="srv1: the site enabled", path="/etc/nginx/sites-enabled/intranet",
-               target="/etc/nginx/sites-available/intranet")
-    files.link(name="srv1: no default site", path="/etc/nginx/sites-enabled/default", present=False)
+    dns_zone(domain, {f"srv1.{domain}": plan["srv1"], plan["site"]: plan["srv1"],
+                     f"r1.{domain}": plan["r1_a"], f"pc1.{domain}": plan["pc1"]})
+    intranet_site(plan["site"], plan["marker"])
     put("srv1: its firewall (nftables)",
         "#!/usr/sbin/nft -f\n# srv1's firewall: SSH, DNS, HTTP and ping in, the rest dropped\nflush ruleset\n\n"
         "table inet filter {\n    chain input {\n        type filter hook input priority 0; policy drop;\n"

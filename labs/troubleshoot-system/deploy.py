@@ -15,6 +15,7 @@ from pyinfra.operations import files, server
 
 from tspcr_lab.provision.faults import inject_faults
 from tspcr_lab.provision.services import service_at_boot
+from tspcr_lab.provision.web import dns_zone, intranet_site
 
 plan = host.data.lab_expected
 
@@ -76,20 +77,9 @@ if host.name == "srv1":
     address(plan["srv1_cidr"])
     put("srv1: its own resolver", f"search {plan['domain']}\nnameserver 127.0.0.1\n", "/etc/resolv.conf")
     domain = plan["domain"]
-    put("srv1: DNS of the domain (dnsmasq)",
-        "# DNS of the domain: answers for it only\ninterface=eth0\nno-resolv\nno-hosts\nno-poll\n"
-        f"local=/{domain}/\ndomain={domain}\n"
-        f"host-record=srv1.{domain},{plan['srv1']}\nhost-record={plan['site']},{plan['srv1']}\n"
-        f"host-record=ws1.{domain},{plan['ws1']}\nhost-record=pc1.{domain},{plan['pc1']}\n",
-        "/etc/dnsmasq.d/zone.conf")
-    put("srv1: the site", f"<!doctype html>\n<title>{plan['marker']}</title>\n<h1>{plan['marker']}</h1>\n",
-        "/var/www/html/index.html")
-    put("srv1: the site's server (nginx)",
-        f"server {{\n    listen 80 default_server;\n    server_name {plan['site']};\n    root /var/www/html;\n"
-        "    index index.html;\n}\n", "/etc/nginx/sites-available/intranet")
-    files.link(name="srv1: the site enabled", path="/etc/nginx/sites-enabled/intranet",
-               target="/etc/nginx/sites-available/intranet")
-    files.link(name="srv1: no default site", path="/etc/nginx/sites-enabled/default", present=False)
+    dns_zone(domain, {f"srv1.{domain}": plan["srv1"], plan["site"]: plan["srv1"],
+                     f"ws1.{domain}": plan["ws1"], f"pc1.{domain}": plan["pc1"]})
+    intranet_site(plan["site"], plan["marker"])
     server.shell(name="srv1: apply", commands=[
         "ifdown --force eth0 2>/dev/null || true", "ifup eth0", "nginx -t",
         "service nginx status >/dev/null 2>&1 && service nginx restart || service nginx start",

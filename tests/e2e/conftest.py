@@ -211,6 +211,31 @@ def module_lab(lab_id: str, instance: str, seed: int, work):
     return lab, expected
 
 
+def assert_variants_proven(lab_id: str, trainees: tuple[str, ...], tmp_path: Path, *, exam_seed: int = 2026,
+                           copies: int = 1, timeout: float = 1500) -> dict:
+    """``tspcr-lab variants LAB`` for a class of ``trainees`` (exam seed ``exam_seed``) whose sets
+    cover the lab's whole catalogue: every proof ok, every fault proven, each proof's cases the
+    injected state, each of its faults' workarounds in order, the reference repair; each set's
+    difficulty within the catalogue's range. Returns the report."""
+    from tspcr_lab.faults import load_catalogue
+
+    class_file = tmp_path / "class.toml"
+    class_file.write_text(f'[class]\nname = "e2e"\nseed = {exam_seed}\n' + "".join(
+        f'[[trainees]]\nid = "{tid}"\nname = "Trainee {tid}"\n\n' for tid in trainees), encoding="utf-8")
+    proc = cli("variants", lab_id, "--class", str(class_file), "--copies", str(copies), "--json", timeout=timeout)
+    report = json.loads(proc.stdout)
+    bad = {p["trainee"]: [c for c in p["cases"] if not c["ok"]] for p in report["proofs"] if not p["ok"]}
+    assert proc.returncode == 0 and report["ok"], bad or proc.stderr
+    catalogue = load_catalogue(load_lab(lab_id))
+    assert {f for p in report["proofs"] for f in p["faults"]} == set(catalogue.faults)
+    low, high = catalogue.difficulty
+    for proof in report["proofs"]:
+        assert [c["case"] for c in proof["cases"]] == [
+            "injected", *(f"{f}/{w.id}" for f in proof["faults"] for w in catalogue.faults[f].workarounds), "repaired"]
+        assert low <= proof["difficulty"] <= high
+    return report
+
+
 def assert_selftest_passes(lab_id: str, *extra: str) -> dict:
     """``tspcr-lab selftest LAB``: untouched fails, solution at the maximum, every fault of its
     faults.toml fails exactly its checks, every alternative keeps the maximum."""

@@ -7,22 +7,14 @@ that changes nothing."""
 
 from __future__ import annotations
 
-import json
-
-from tspcr_lab.faults import load_catalogue
-from tspcr_lab.labfile import load_lab
-
-from .conftest import by_status, cli, module_lab
+from .conftest import assert_variants_proven, by_status, module_lab
 
 LAB = "troubleshoot-system"
 SEED = 4240  # tickets: #1 ws1-home-permissions, #2 srv1-nginx-syntax, #3 ws1-disk-full
 INSTANCE = "e2e-tss"
 HOSTS = ("pc1", "ws1", "srv1")
 # With the exam's seed 2026, these three trainees' sets cover the whole catalogue (8 faults).
-CLASS = """[class]
-name = "e2e"
-seed = 2026
-""" + "".join(f'[[trainees]]\nid = "{tid}"\nname = "Trainee {tid}"\n\n' for tid in ("t01", "t09", "t17"))
+CLASS = ("t01", "t09", "t17")
 
 lab, expected = module_lab(LAB, INSTANCE, SEED, HOSTS)
 
@@ -37,19 +29,7 @@ ALL = checks("symptom", "cause", "no_damage", "report") | {"test_no_damage_elsew
 
 
 def test_every_fault_of_the_catalogue_is_proven(tmp_path):
-    class_file = tmp_path / "class.toml"
-    class_file.write_text(CLASS, encoding="utf-8")
-    proc = cli("variants", LAB, "--class", str(class_file), "--copies", "1", "--json", timeout=900)
-    report = json.loads(proc.stdout)
-    bad = {p["trainee"]: [c for c in p["cases"] if not c["ok"]] for p in report["proofs"] if not p["ok"]}
-    assert proc.returncode == 0 and report["ok"], bad or proc.stderr
-    catalogue = load_catalogue(load_lab(LAB))
-    assert {f for p in report["proofs"] for f in p["faults"]} == set(catalogue.faults)
-    for proof in report["proofs"]:
-        names = [c["case"] for c in proof["cases"]]
-        assert names == ["injected", *(f"{f}/{w.id}" for f in proof["faults"] for w in catalogue.faults[f].workarounds),
-                         "repaired"]
-        assert 4 <= proof["difficulty"] <= 6
+    assert_variants_proven(LAB, CLASS, tmp_path, timeout=900)
 
 
 def test_untouched_fails_each_ticket_and_grading_changes_nothing(lab, expected, tmp_path):
