@@ -335,5 +335,21 @@ def test_grading_lists_the_recordings_in_results_and_links_them_from_the_report(
     assert 'href="recordings/replay.html#20260115-093012-01-pc1-web.cast"' in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.cast" in html
     assert "<b>clair</b>" not in html and "&lt;b&gt;clair&lt;/b&gt;" in html
+    # Through the portal's /reports/, pytest-html's own inline script (it draws the table) may run,
+    # by its hash; no other inline script a report could hold.
+    import base64
+    import hashlib
+
+    from tspcr_lab.portal.app import CSP, report_csp
+
+    csp = report_csp(pytester.path / "r.html")
+    [script] = re.findall(r"<script>(.*?)</script>", html, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert csp == CSP.replace("script-src 'self'", f"script-src 'self' 'sha256-{digest}'")
+    forged = pytester.path / "forged.html"
+    forged.write_text(html.replace("<footer>", "<footer><script>alert(1)</script>"), encoding="utf-8")
+    assert report_csp(forged) == csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    forged.write_text("<p>no script</p>", encoding="utf-8")
+    assert report_csp(forged) is None
     without = pytester.runpytest("-p", "no:cacheprovider", "--results", "s.json")
     assert without.ret == 0 and json.loads((pytester.path / "s.json").read_text())["recordings"] == []
