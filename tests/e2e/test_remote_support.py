@@ -10,21 +10,12 @@ pc1's console, and another path opened around the bastion."""
 
 from __future__ import annotations
 
-import json
-
-
-from tspcr_lab.faults import load_catalogue
-from tspcr_lab.labfile import load_lab
-
-from .conftest import by_status, cli, module_lab
+from .conftest import assert_variants_proven, by_status, module_lab
 
 LAB = "remote-support"
 SEED = 515  # ticket #1: cron-stopped (its repair has two parts: cron started, and at boot)
 INSTANCE = "rs-e2e"
 HOSTS = ("hd1", "bastion", "pc1")
-# With the exam's seed 2026, t01..t03 draw the three faults of the catalogue.
-CLASS = '[class]\nname = "e2e"\nseed = 2026\n' + "".join(
-    f'[[trainees]]\nid = "{tid}"\nname = "Trainee {tid}"\n\n' for tid in ("t01", "t02", "t03"))
 # What grading may leave in the hosts' layers besides the logs: nothing (sudo's time stamps are in /run)
 ALSO = ()
 
@@ -43,18 +34,8 @@ def messages(results: dict) -> dict[str, str]:
 
 
 def test_every_fault_of_the_catalogue_is_proven(tmp_path):
-    class_file = tmp_path / "class.toml"
-    class_file.write_text(CLASS, encoding="utf-8")
-    proc = cli("variants", LAB, "--class", str(class_file), "--copies", "2", "--json", timeout=900)
-    report = json.loads(proc.stdout)
-    bad = {p["trainee"]: [c for c in p["cases"] if not c["ok"]] for p in report["proofs"] if not p["ok"]}
-    assert proc.returncode == 0 and report["ok"], bad or proc.stderr
-    catalogue = load_catalogue(load_lab(LAB))
-    assert {f for p in report["proofs"] for f in p["faults"]} == set(catalogue.faults)
-    for proof in report["proofs"]:
-        fault = catalogue.faults[proof["faults"][0]]
-        assert [c["case"] for c in proof["cases"]] == ["injected", *[f"{fault.id}/{w.id}" for w in fault.workarounds],
-                                                         "repaired"]
+    # with the exam's seed 2026, t01..t03 draw the three faults of the catalogue
+    assert_variants_proven(LAB, ("t01", "t02", "t03"), tmp_path, copies=2, timeout=900)
 
 
 def test_untouched_fails_without_errors_and_grading_changes_nothing(lab, expected, tmp_path):
