@@ -237,10 +237,16 @@ def test_clocks_of_labs_gone_or_built_again_are_pruned(tmp_path):
         (tmp_path / f"{clock}.recordings" / "t01").mkdir(parents=True)
         (tmp_path / f"{clock}.recordings" / "t01" / "20260101-000000-01-pc1-web.cast").write_text("{}\n")
     (tmp_path / "broken.json").write_text("{")
+    # recordings whose clock was removed by hand: judged by the roster they keep
+    for orphan, roster in (("alive", "c|ip-plan-t01@1.5"), ("gone", "c|ip-plan-t01@1.0"), ("unknown", None)):
+        (tmp_path / f"{orphan}.recordings").mkdir()
+        if roster:
+            (tmp_path / f"{orphan}.recordings" / "session.json").write_text(json.dumps({"roster": roster}))
     removed = prune(tmp_path, lambda name, created: live.get(name) == created)
-    assert sorted(p.name for p in removed) == ["broken.json", "rebuilt.json"]
+    assert sorted(p.name for p in removed) == ["broken.json", "gone.recordings", "rebuilt.json", "unknown.recordings"]
     assert keep.path.exists() and not rebuilt.path.exists() and not (tmp_path / "rebuilt.grading.log").exists()
     assert not (tmp_path / "rebuilt.recordings").exists() and (tmp_path / "keep.recordings" / "t01").is_dir()
+    assert (tmp_path / "alive.recordings").is_dir()
 
 
 def test_closing_every_terminal_at_server_stop_ends_their_background_jobs():

@@ -204,8 +204,11 @@ def test_reading_stops_before_a_line_being_written(tmp_path):
 
 
 def test_only_names_the_portal_writes_are_found(tmp_path):
-    store = RecordingStore(tmp_path / "rec")
+    store = RecordingStore(tmp_path / "rec", roster="class|ip-plan-t01@1.5")
     writer = store.open("t01", "pc-1", "ssh-12", cols=80, rows=24, title="x")
+    session = tmp_path / "rec" / "session.json"  # the labs they belong to, for pruning
+    assert json.loads(session.read_text()) == {"roster": "class|ip-plan-t01@1.5"}
+    assert stat.S_IMODE(session.stat().st_mode) == 0o600
     writer.output(b"hello")
     assert re.fullmatch(r"\d{8}-\d{6}-01-pc-1-ssh-12\.cast", writer.path.name)
     assert [(r.host, r.channel, r.live) for r in store.recordings("t01")] == [("pc-1", "ssh-12", True)]

@@ -28,25 +28,36 @@ def prune(folder: Path, is_current) -> list[Path]:
     """Remove the saved clocks whose labs are gone (taken down, or built again since), with their
     grading log and their terminal recordings (grading copies these into the grades): a clock
     belongs to labs as built (its roster ends with ``|instance@created,...``), ``is_current(instance,
-    created)`` tells whether that instance is still the one. Returns what was removed."""
+    created)`` tells whether that instance is still the one. A session's recordings whose clock
+    was removed by hand are judged by the roster they keep (``session.json``), the same way.
+    Returns what was removed."""
     removed = []
     if not folder.is_dir():
         return removed
-    for path in folder.glob("*.json"):
+
+    def current(document: Path) -> bool:
         try:
-            roster = json.loads(path.read_text(encoding="utf-8"))["roster"]
+            roster = json.loads(document.read_text(encoding="utf-8"))["roster"]
             built = [item.rsplit("@", 1) for item in roster.rsplit("|", 1)[1].split(",")]
-            current = all(is_current(name, float(created)) for name, created in built)
-        except (OSError, ValueError, KeyError, IndexError, TypeError):
-            current = False
-        if not current:
+            return all(is_current(name, float(created)) for name, created in built)
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return False
+
+    def remove_folder(path: Path) -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+    for path in folder.glob("*.json"):
+        if not current(path):
             for stale in (path, path.with_suffix(".grading.log")):
                 with contextlib.suppress(FileNotFoundError):
                     stale.unlink()
-            recordings = path.with_suffix(".recordings")  # the session's terminal recordings (see .recording)
-            if recordings.is_dir() and not recordings.is_symlink():
-                shutil.rmtree(recordings, ignore_errors=True)
+            remove_folder(path.with_suffix(".recordings"))  # the session's terminal recordings (see .recording)
             removed.append(path)
+    for recordings in folder.glob("*.recordings"):
+        if not recordings.with_suffix(".json").exists() and not current(recordings / "session.json"):
+            remove_folder(recordings)
+            removed.append(recordings)
     return removed
 
 

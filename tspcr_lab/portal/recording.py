@@ -10,7 +10,9 @@ so it is not in the output, and it must not be in the recording either.
 Where: the portal's state folder, beside the exam's clock (``<clock>.recordings/<trainee>/``),
 folders mode 0700, files mode 0600, owned by the portal's user: on the server, never inside a lab
 host. A recording's name tells when it started, the host and the channel
-(``20260115-093012-01-pc1-web.cast``).
+(``20260115-093012-01-pc1-web.cast``); ``session.json`` beside the trainees' folders keeps the
+session's roster (its labs as built), so that they are pruned with their labs even if the clock
+was removed by hand (:func:`.exam.prune`).
 
 Bounds: :data:`FILE_CAP` bytes per recording and :data:`TRAINEE_CAP` for all of a trainee's
 recordings of one session; beyond, the recording ends with a visible notice and a final marker
@@ -196,9 +198,10 @@ class RecordingStore:
     """A session's recordings: ``root/<trainee>/<name>.cast``. Opens them for the terminals,
     lists and finds them for the pages, never lets a name from a URL out of its folder."""
 
-    def __init__(self, root: Path, *, file_cap: int = FILE_CAP, trainee_cap: int = TRAINEE_CAP,
+    def __init__(self, root: Path, *, roster: str = "", file_cap: int = FILE_CAP, trainee_cap: int = TRAINEE_CAP,
                  clock: Callable[[], float] = time.time):
         self.root = root
+        self.roster = roster  # the session's labs as built (as its clock's): session.json, for pruning
         self.file_cap, self.trainee_cap = file_cap, trainee_cap
         self.clock = clock
         self.budgets: dict[str, Budget] = {}
@@ -227,6 +230,9 @@ class RecordingStore:
             for path in (self.root, folder):
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
                 os.chmod(path, 0o700)
+            session = self.root / "session.json"
+            if self.roster and not session.exists():
+                _write_private(session, json.dumps({"roster": self.roster}).encode())
             safe_host = host if HOST_RE.match(host) else re.sub(r"[^A-Za-z0-9_.-]", "_", host)[:64] or "host"
             now = self.clock()
             header = {"version": 2, "width": int(cols), "height": int(rows), "timestamp": int(now),

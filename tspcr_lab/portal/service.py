@@ -129,7 +129,7 @@ class Portal:
         self.sessions = Sessions()
         self.limiter = RateLimiter(limits={"trainee": TRAINEE_FAILURES})
         # Every terminal recorded beside the clock: this session's, kept and pruned with it.
-        self.recordings = RecordingStore(self.clock.path.with_suffix(".recordings"))
+        self.recordings = RecordingStore(self.clock.path.with_suffix(".recordings"), roster=roster)
         self.terminals = TerminalManager(self._console, recorder=self._recorder)
         self.checks = asyncio.Semaphore(CHECKS_AT_ONCE)
         self.grading: asyncio.Task | None = None
