@@ -179,7 +179,9 @@ class Tickets:
 
     def scope(self, host: str) -> tuple[str, ...]:
         """What may change on ``host``: every drawn fault's scope there and the lab's allowances."""
-        return (*self.catalogue.allowed(host), *(item for f in self.faults for item in f.scope.get(host, ())))
+        allowed = (render(item, self.values, f"{self.catalogue.file}: catalogue.allow.{host}")
+                   for item in self.catalogue.allowed(host))
+        return (*allowed, *(item for f in self.faults for item in f.scope.get(host, ())))
 
     def _judge(self, hosts, check, note: Callable[..., None]) -> None:
         __tracebackhide__ = True
@@ -213,16 +215,17 @@ class Tickets:
         self._judge([h for h in self.lab.hosts if h not in touched], check, note)
 
 
-def ticket_checks(lab_id: str, competency: str) -> dict[str, Callable[..., None]]:
+def ticket_checks(lab_id: str, competency: str, *, cause: str = "018", report: str = "016",
+                  report_points: float = 1) -> dict[str, Callable[..., None]]:
     """The checks of a troubleshooting lab, for its check file to take as they are::
 
         globals().update(ticket_checks("troubleshoot-system", "021"))
 
     Per ticket: the user's complaint gone (the ticket's fault's competency, 1 point), the cause
-    repaired (018, 2 points, critical), no collateral damage on its hosts (the fault's
-    competency), the intervention report (016); and nothing changed on the hosts no ticket is
-    about (``competency``: the lab's own, also the default of a ticket's check that could not
-    read its fault)."""
+    repaired (``cause``, 2 points, critical), no collateral damage on its hosts (the fault's
+    competency), the intervention report (``report``, ``report_points``); and nothing changed on
+    the hosts no ticket is about (``competency``: the lab's own, also the default of a ticket's
+    check that could not read its fault)."""
     import pytest
 
     numbers = ticket_numbers(lab_id)
@@ -240,7 +243,7 @@ def ticket_checks(lab_id: str, competency: str) -> dict[str, Callable[..., None]
         counts_for(tickets.fault(ticket).competency)
         tickets.symptom(ticket, check)
 
-    @pytest.mark.competency("018", points=2, critical=True)
+    @pytest.mark.competency(cause, points=2, critical=True)
     @per_ticket
     def test_cause(tickets, ticket, check):
         """The faulted thing is right again, persistently: not a workaround."""
@@ -253,7 +256,7 @@ def ticket_checks(lab_id: str, competency: str) -> dict[str, Callable[..., None]
         counts_for(tickets.fault(ticket).competency)
         tickets.damage(ticket, check, note)
 
-    @pytest.mark.competency("016", points=1)
+    @pytest.mark.competency(report, points=report_points)
     @per_ticket
     def test_report(tickets, ticket, check, note):
         """The intervention report: its headings filled in, its cause naming the real fault."""

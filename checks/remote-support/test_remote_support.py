@@ -26,16 +26,11 @@ from tspcr_lab.probes.remote_access import (AuthLogProbe, InventoryFacts, SshdSe
                                             parse_inventory, password_login_possible, refused_by_authentication,
                                             root_login_possible, ssh_command, ssh_outcome,
                                             subject_names_ticket)
-from tspcr_lab.troubleshoot import Tickets, ticket_numbers
+from tspcr_lab.troubleshoot import ticket_checks, ticket_numbers
 
 TICKETS = ticket_numbers("remote-support")
 SERVERS = pytest.mark.parametrize("host", ["bastion", "pc1"])
 TECH = "tech"  # the technician's account on hd1
-
-
-@pytest.fixture(scope="module")
-def tickets(lab_context):
-    return Tickets(lab_context)
 
 
 def source_of(expected, host: str) -> str:
@@ -236,33 +231,11 @@ def test_repair_through_bastion(hosts, expected, check, note):
                en=f"the bastion's log shows no session of {name} from hd1 ({hd1}) when the repair was made")
 
 
-# -- 024: the user's fault ------------------------------------------------------------------------
+# -- 024: the user's fault, and 028: its intervention report -------------------------------------
 
-@pytest.mark.competency("024", points=1)
-@pytest.mark.parametrize("ticket", TICKETS)
-def test_symptom(tickets, ticket, check):
-    """The user's complaint is gone, tested from the user's side."""
-    tickets.symptom(ticket, check)
-
-
-@pytest.mark.competency("024", points=2, critical=True)
-@pytest.mark.parametrize("ticket", TICKETS)
-def test_cause(tickets, ticket, check):
-    """The faulted thing is right again, persistently: not a workaround."""
-    tickets.cause(ticket, check)
-
-
-@pytest.mark.competency("024", points=1)
-@pytest.mark.parametrize("ticket", TICKETS)
-def test_no_damage(tickets, ticket, check, note):
-    """Nothing outside the repair and the policy's set-up changed on pc1 and hd1."""
-    tickets.damage(ticket, check, note)
-
-
-@pytest.mark.competency("024", points=1)
-def test_no_damage_elsewhere(tickets, check, note):
-    """The bastion changed only by the helpdesk account, its keys, sshd's and sudo's configuration."""
-    tickets.damage_elsewhere(check, note)
+# symptom, cause, no damage (on the ticket's hosts, elsewhere) and the report: the engine's checks
+# of a troubleshooting lab, here all counted for remote support (024) and the report for follow-up (028)
+globals().update(ticket_checks("remote-support", "024", cause="024", report="028", report_points=2))
 
 
 # -- 025: the inventory ---------------------------------------------------------------------------
@@ -313,13 +286,6 @@ def test_inventory_software(hosts, expected, pc1_facts, check):
 
 
 # -- 028: follow-up -------------------------------------------------------------------------------
-
-@pytest.mark.competency("028", points=2)
-@pytest.mark.parametrize("ticket", TICKETS)
-def test_report(tickets, ticket, check, note):
-    """The intervention report: its headings filled in, its cause naming the real fault."""
-    tickets.report(ticket, check, note)
-
 
 @pytest.mark.competency("028", points=2)
 def test_message(hosts, expected, check):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from types import SimpleNamespace
 
@@ -71,11 +72,12 @@ class Serves:
         self.running.clear()
 
     def close(self) -> None:
-        """Stop them all and remove the clocks they kept (and their grading logs)."""
+        """Stop them all and remove the clocks they kept (and their grading logs and recordings)."""
         self.stop_all()
         for clock in clock_files(self.klass.path):
             for path in (clock, clock.with_suffix(".grading.log")):
                 path.unlink(missing_ok=True)
+            shutil.rmtree(clock.with_suffix(".recordings"), ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,10 @@ from tspcr_lab.labfile import available_labs, load_lab
 from .stations import Stations, image_info
 
 SEED = 4242
+# troubleshoot-system's seed 4242 draws ws1-disk-full, which fills a small disk only (a station's
+# root is a folder of the machine's disk): 4253 draws ws1-account-expired, ws1-rogue-cron and
+# srv1-nginx-corrupted
+SEEDS = {"troubleshoot-system": 4253}
 TRAINEE = "Test Trainee"
 # A lab with radio VMs needs 802.11 radios: the stations here are namespaces on the machine's
 # kernel, which has no wireless stack (the wifi-security e2e test runs its real VM instead).
@@ -45,7 +49,10 @@ PASS_UNTOUCHED = {"mail-client": {"test_server_refuses_plaintext_login"},
                                "test_admin_ssh[srv1]", "test_admin_ssh[web]"},
                   # the faults just injected, nothing else touched: no collateral damage (the ledger
                   # of a real station lives on the grader's side, ~/.local/state/tspcr-lab)
-                  "troubleshoot-network": {"test_no_damage[1]", "test_no_damage[2]", "test_no_damage_elsewhere"}}
+                  "troubleshoot-network": {"test_no_damage[1]", "test_no_damage[2]", "test_no_damage_elsewhere"},
+                  "troubleshoot-system": {"test_no_damage[1]", "test_no_damage[2]", "test_no_damage[3]",
+                                          "test_no_damage_elsewhere"},
+                  "remote-support": {"test_only_path", "test_no_damage[1]", "test_no_damage_elsewhere"}}
 MAIL_READY = "for i in $(seq 100); do ss -ltn | grep -q ':993 ' && ss -ltn | grep -q ':587 ' && exit 0; sleep 0.1; done; exit 1"
 # Run on a station once the lab's starting state is applied / once the solution is, before grading
 # (what a trainee's work takes to settle: a message on its way to the mailbox).
@@ -73,7 +80,7 @@ class RealLab:
 
     def grade(self, name: str) -> tuple[int, dict]:
         out = self.root / f"grade-{name}"
-        proc = self.cli("grade", "--seed", str(SEED), "--trainee", TRAINEE, "--out", str(out))
+        proc = self.cli("grade", "--seed", str(SEEDS.get(self.lab_id, SEED)), "--trainee", TRAINEE, "--out", str(out))
         assert (out / "results.json").is_file(), proc.stdout + proc.stderr
         return proc.returncode, json.loads((out / "results.json").read_text())
 
@@ -85,7 +92,7 @@ class RealLab:
     def expected(self) -> dict:
         from tspcr_lab.params import generate
 
-        return generate(load_lab(self.lab_id), SEED).expected
+        return generate(load_lab(self.lab_id), SEEDS.get(self.lab_id, SEED)).expected
 
 
 def statuses(results: dict) -> dict[str, set[str]]:
@@ -115,7 +122,7 @@ def real_lab(request, tmp_path_factory):
     real = RealLab(request.param, stations, tmp_path_factory.mktemp(f"rs-{request.param}"))
     real.times["stations"] = time.monotonic() - t0
     try:
-        real.cli("up", "--seed", str(SEED), "--trainee", TRAINEE, check=True)
+        real.cli("up", "--seed", str(SEEDS.get(request.param, SEED)), "--trainee", TRAINEE, check=True)
         real.settle(READY_AFTER_UP)
         yield real
     finally:
@@ -138,11 +145,11 @@ def test_untouched_state_fails_without_errors(real_lab):
     passed = PASS_UNTOUCHED.get(real_lab.lab_id, set())
     assert results["score"] == sum(c["earned"] for c in results["checks"] if c["id"] in passed)
     assert results["max_score"] > results["score"]
-    assert results["seed"] == SEED and results["trainee"] == TRAINEE and results["lab"] == real_lab.lab_id
+    assert results["seed"] == SEEDS.get(real_lab.lab_id, SEED) and results["trainee"] == TRAINEE and results["lab"] == real_lab.lab_id
 
 
 def test_solution_scores_the_maximum(real_lab):
-    real_lab.cli("solve", "--seed", str(SEED), check=True)
+    real_lab.cli("solve", "--seed", str(SEEDS.get(real_lab.lab_id, SEED)), check=True)
     real_lab.settle(READY_AFTER_SOLVE)
     code, results = real_lab.grade("solved")
     assert code == 0, not_passed(results)
