@@ -3,7 +3,8 @@
 
 r1 routes between LAN A and LAN B and serves DHCP on LAN A (dnsmasq, DNS off); srv1 serves the
 site (nginx) and the domain's DNS (dnsmasq), behind its firewall (nftables: SSH, DNS, HTTP and ping
-in, the rest dropped); pc1 has its fixed address, pc2 its lease.
+in, the rest dropped); r2 routes between LAN B and the branch's LAN C, where srv2 is; pc1 has its
+fixed address, pc2 its lease.
 """
 
 from io import StringIO
@@ -24,9 +25,10 @@ def put(name: str, text: str, dest: str, mode: str = "644") -> None:
 
 
 if host.name == "r1":
-    put("r1: LAN A and LAN B interfaces",
+    put("r1: LAN A and LAN B interfaces, the route to LAN C",
         f"# written by the lab's deploy\nauto eth0\niface eth0 inet static\n    address {plan['r1_a_cidr']}\n\n"
-        f"auto eth1\niface eth1 inet static\n    address {plan['r1_b_cidr']}\n", "/etc/network/interfaces.d/lab")
+        f"auto eth1\niface eth1 inet static\n    address {plan['r1_b_cidr']}\n"
+        f"    up ip route add {plan['lan_c']} via {plan['r2_b']}\n", "/etc/network/interfaces.d/lab")
     put("r1: IPv4 forwarding", "net.ipv4.ip_forward = 1\n", "/etc/sysctl.d/30-router.conf")
     put("r1: DHCP server of LAN A (dnsmasq, no DNS)",
         "# DHCP of LAN A\nport=0\ninterface=eth0\nbind-interfaces\n"
@@ -45,7 +47,7 @@ elif host.name == "srv1":
     put("srv1: its own resolver", f"search {plan['domain']}\nnameserver 127.0.0.1\n", "/etc/resolv.conf")
     domain = plan["domain"]
     dns_zone(domain, {f"srv1.{domain}": plan["srv1"], plan["site"]: plan["srv1"],
-                     f"r1.{domain}": plan["r1_a"], f"pc1.{domain}": plan["pc1"]})
+                     f"r1.{domain}": plan["r1_a"], f"pc1.{domain}": plan["pc1"], f"srv2.{domain}": plan["srv2"]})
     intranet_site(plan["site"], plan["marker"])
     put("srv1: its firewall (nftables)",
         "#!/usr/sbin/nft -f\n# srv1's firewall: SSH, DNS, HTTP and ping in, the rest dropped\nflush ruleset\n\n"
@@ -66,6 +68,20 @@ elif host.name == "pc1":
         "/etc/network/interfaces.d/eth0")
     put("pc1: its resolver", f"search {plan['domain']}\nnameserver {plan['srv1']}\n", "/etc/resolv.conf")
     server.shell(name="pc1: apply", commands=["ifdown --force eth0 2>/dev/null || true", "ifup eth0"])
+
+elif host.name == "r2":
+    put("r2: LAN B and LAN C interfaces",
+        f"# written by the lab's deploy\nauto eth0\niface eth0 inet static\n    address {plan['r2_b_cidr']}\n"
+        f"    gateway {plan['r1_b']}\n\nauto eth1\niface eth1 inet static\n    address {plan['r2_c_cidr']}\n",
+        "/etc/network/interfaces.d/lab")
+    put("r2: IPv4 forwarding", "net.ipv4.ip_forward = 1\n", "/etc/sysctl.d/30-router.conf")
+    server.shell(name="r2: apply", commands=["sysctl -q -w net.ipv4.ip_forward=1", "ifup -a"])
+
+elif host.name == "srv2":
+    put("srv2: LAN C interface",
+        f"# written by the lab's deploy\nauto eth0\niface eth0 inet static\n    address {plan['srv2_cidr']}\n"
+        f"    gateway {plan['r2_c']}\n", "/etc/network/interfaces.d/eth0")
+    server.shell(name="srv2: apply", commands=["ifdown --force eth0 2>/dev/null || true", "ifup eth0"])
 
 if host.name in ("r1", "pc2"):
     server.shell(name="the DHCP server is up before pc2 asks", commands=["true"])
