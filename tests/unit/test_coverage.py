@@ -47,8 +47,9 @@ def rows(monkeypatch):
 
 
 AUTOMATED = {"007", "008", "009", "010", "014", "015", "016", "018", "021", "022", "024", "025", "028", "029", "030", "031", "032", "033", "034", "035", "036"}
-MANUAL = {"001", "002", "012", "019", "023", "026", "027"}
-MANUAL_FROM = {code: "rubrics/workshop.toml" for code in MANUAL} | {"019": "rubrics/troubleshooting.toml"}
+MANUAL = {"001", "002", "012", "017", "019", "020", "023", "026", "027"}
+MANUAL_FROM = {code: "rubrics/workshop.toml" for code in MANUAL} | {"017": "rubrics/troubleshooting.toml",
+                                                                    "019": "rubrics/troubleshooting.toml"}
 
 
 def test_real_repo_covers_the_host_labs_and_the_manual_items(rows):

@@ -24,7 +24,7 @@ def write(tmp_path, name, text):
 
 def test_the_workshop_rubric_loads():
     items = load_rubric_file("rubrics/workshop.toml")
-    assert [i.competency for i in items] == ["001", "002", "012", "016", "023", "026", "027"]
+    assert [i.competency for i in items] == ["001", "002", "012", "016", "023", "026", "027", "020"]
     assert all(i.points > 0 and i.title["fr"] and i.title["en"] for i in items)
 
 
