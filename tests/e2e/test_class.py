@@ -165,23 +165,24 @@ def test_manual_rubric_points_count_in_scores_and_reports(klass, tmp_path):
     for trainee in ("e2e1", "e2e2", "e2e3"):
         lines += [f"{trainee},assembly,{4 if trainee == 'e2e1' else 1},montage {trainee}",
                   f"{trainee},firmware_setup,3,", f"{trainee},cleaning,3,", f"{trainee},fault_identification,3,",
-                  f"{trainee},request_analysis,3,", f"{trainee},user_advice,3,", f"{trainee},user_guidance,3,"]
+                  f"{trainee},request_analysis,3,", f"{trainee},user_advice,3,", f"{trainee},user_guidance,3,",
+                  f"{trainee},part_replacement,3,"]
     marks.write_text("\n".join(lines) + "\n")
     proc, results = grade_class(klass, tmp_path / "out", "--rubric", "rubrics/workshop.toml", "--marks", str(marks))
     solved = results["e2e1"]
-    assert (solved["score"], solved["max_score"], solved["complete"]) == (17 + 22, 17 + 22, True)
+    assert (solved["score"], solved["max_score"], solved["complete"]) == (17 + 25, 17 + 25, True)
     assert solved["competencies"]["001"] == {"earned": 4.0, "max": 4.0, "mastered": True, "complete": True,
                                              "critical_failed": False}
     assert results["e2e2"]["competencies"]["001"]["earned"] == 1 and not results["e2e2"]["competencies"]["001"]["mastered"]
     manual = [c for c in solved["checks"] if c["kind"] == "manual"]
-    assert len(manual) == 7 and manual[0]["message"] == "montage e2e1"
+    assert len(manual) == 8 and manual[0]["message"] == "montage e2e1"
     report = (tmp_path / "out" / "e2e1" / "report.html").read_text()
     assert "montage e2e1" in report and "manuel" in report
     rows = {r["ID number"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))}
     assert rows["e2e2"]["ip-plan 001"] == "1"
     # Without marks, the manual items are pending: the grade is incomplete, not failed.
     proc, results = grade_class(klass, tmp_path / "pending", "--rubric", "rubrics/workshop.toml")
-    assert proc.returncode == 3 and results["e2e1"]["counts"]["pending"] == 7 and not results["e2e1"]["complete"]
+    assert proc.returncode == 3 and results["e2e1"]["counts"]["pending"] == 8 and not results["e2e1"]["complete"]
 
 
 def test_verify_finds_a_changed_byte(klass, tmp_path):

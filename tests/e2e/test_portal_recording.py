@@ -358,7 +358,8 @@ def test_the_portals_grading_puts_the_recordings_beside_the_grade(practice, work
 def test_grade_with_recordings_and_marks_shows_each_report_beside_its_marks(practice, worked, new_page, folder):
     marks = folder / "marks.csv"
     marks.write_text("trainee,item,points,comment\n,report_quality,2,\"démarche claire, <b>sources</b> minces\"\n"
-                     ",recommendation,1,surveillance des baux\n", encoding="utf-8")
+                     ",recommendation,1,surveillance des baux\n,documentary_research,2,man pages citées\n",
+                     encoding="utf-8")
     out = folder / "cli-grades"
     started = time.monotonic()
     proc = cli("grade", LAB, "--instance", INSTANCE, "--out", str(out), "--key", str(folder / "exam.key"),
