@@ -266,13 +266,20 @@ def vlans_outside(plan: list[int], configured) -> list[int]:
     return extra + [random.SystemRandom().choice(others)]
 
 
-def learned_vlans(driver: OvsDriver, port: str, mac: str, until, wait: float) -> set[int]:
+def learned_vlans(driver: OvsDriver, port: str, mac: str, until, wait: float, settle: float = 1.0) -> set[int]:
     """The VLANs in which the switch learned ``mac`` on ``port`` (what it accepted from there),
-    read again until ``until(vlans)`` holds or ``wait`` seconds have passed."""
+    read again until ``until(vlans)`` holds or ``wait`` seconds have passed; once it holds, read
+    once more ``settle`` seconds later: a userspace switch handles the first frame of each VLAN
+    in its own upcall, not always in the order sent (under load, a VLAN sent first could be
+    learned after the control, and a check that stopped at the control would pass a trunk that
+    carries it)."""
     deadline = time.monotonic() + wait
     while True:
         vlans = {e.vlan for e in driver.mac_table() if e.mac == mac and e.port == port}
-        if until(vlans) or time.monotonic() >= deadline:
+        if until(vlans):
+            time.sleep(settle)
+            return vlans | {e.vlan for e in driver.mac_table() if e.mac == mac and e.port == port}
+        if time.monotonic() >= deadline:
             return vlans
         time.sleep(0.1)
 
