@@ -86,8 +86,6 @@ def write_reports() -> None:
 
     from pyinfra.operations import files
 
-    from ..faults import load_catalogue
-
     lab = load_lab(host.data.lab_id)
     catalogue = load_catalogue(lab)
     if catalogue is None or catalogue.report is None or host.name != catalogue.report[0]:
